@@ -8,3 +8,4 @@ pub mod diagnostics;
 pub mod quantity;
 pub mod source;
 pub mod value;
+pub mod syntax;

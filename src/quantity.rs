@@ -40,3 +40,25 @@ impl fmt::Display for Quantity {
 pub struct Duration {
     millis: i64,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NumberLit {
+    Int(i64),
+    Float(f64),
+    Quantity(Quantity),
+    Duration(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberError {
+    Overflow,
+    BadSuffix { suffix: String },
+    OutOfRange(String),
+}
+
+pub const QUANTITY_SUFFIXES: &[&str] = &["m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+pub const DURATION_SUFFIXES: &[&str] = &["ms", "s", "min", "h", "d"];
+
+pub fn classify_number(token: &str) -> Result<NumberLit, NumberError> {
+    token.replace('_', "").parse().map(NumberLit::Int).map_err(|_| NumberError::Overflow)
+}

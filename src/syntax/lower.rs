@@ -1,0 +1,730 @@
+//! pest pairs to AST nodes. Problems the grammar deliberately lets through (number suffixes,
+//! a lone `$`, limits) are reported here with their own codes.
+
+use super::{Rule, MAX_EXPR_HEIGHT, MAX_STRING_BYTES};
+use crate::ast::*;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::quantity::{classify_number, NumberError, NumberLit, DURATION_SUFFIXES, QUANTITY_SUFFIXES};
+use crate::source::{FileId, Span};
+use pest::iterators::{Pair, Pairs};
+
+pub struct Lowerer<'a> {
+    file: FileId,
+    text: &'a str,
+    diagnostics: &'a mut Diagnostics,
+}
+
+/// An expression with the height of its tree, so deep trees are refused before any recursive
+/// pass (or `Drop`) walks them.
+struct Lowered {
+    expr: Expr,
+    height: usize,
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(file: FileId, text: &'a str, diagnostics: &'a mut Diagnostics) -> Self {
+        Lowerer {
+            file,
+            text,
+            diagnostics,
+        }
+    }
+
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            span: self.span(&pair),
+            name: pair.as_str().to_owned(),
+        }
+    }
+
+    pub fn file(&mut self, root: Pair<'_, Rule>) -> File {
+        let span = self.span(&root);
+        let items = root
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .filter_map(|p| self.item(p))
+            .collect();
+        File { items, span }
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
+        let span = self.span(&pair);
+        let doc = doc_comment(self.text, span.start as usize);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        inner.next(); // the keyword
+        let kind = match rule {
+            Rule::import_item => {
+                let path = self.plain_string(inner.next()?);
+                inner.next(); // `as`
+                let alias = inner.next().map(|p| self.ident(p));
+                ItemKind::Import(Import { path, alias })
+            }
+            Rule::const_item => {
+                let name = self.ident(inner.next()?);
+                let mut next = inner.next()?;
+                let ty = if next.as_rule() == Rule::type_expr {
+                    let ty = self.type_expr(next);
+                    next = inner.next()?;
+                    Some(ty)
+                } else {
+                    None
+                };
+                let value = self.expr(next);
+                ItemKind::Const(Const { name, ty, value })
+            }
+            Rule::cluster_item => {
+                let name = self.ident(inner.next()?);
+                let mut next = inner.next()?;
+                let base = if next.as_rule() == Rule::path_expr {
+                    let base = self.path_expr(next);
+                    next = inner.next()?;
+                    Some(base)
+                } else {
+                    None
+                };
+                let body = self.block(next).0;
+                ItemKind::Cluster(Cluster { name, base, body })
+            }
+            Rule::task_item => {
+                let name = self.ident(inner.next()?);
+                let params = self.params(inner.next()?);
+                let mut next = inner.next()?;
+                let output = if next.as_rule() == Rule::output_decl {
+                    let output = self.output_decl(next);
+                    next = inner.next()?;
+                    output
+                } else {
+                    None
+                };
+                let body = self.block(next).0;
+                ItemKind::Task(Task {
+                    name,
+                    params,
+                    output,
+                    body,
+                })
+            }
+            Rule::workflow_item => {
+                let name = self.ident(inner.next()?);
+                let params = self.params(inner.next()?);
+                let mut next = inner.next()?;
+                let output = if next.as_rule() == Rule::output_decl {
+                    let output = self.output_decl(next);
+                    next = inner.next()?;
+                    output
+                } else {
+                    None
+                };
+                let body_span = self.span(&next);
+                let body = next.into_inner().filter_map(|p| self.statement(p)).collect();
+                ItemKind::Workflow(Workflow {
+                    name,
+                    params,
+                    output,
+                    body,
+                    body_span,
+                })
+            }
+            _ => return None,
+        };
+        Some(Item { doc, kind, span })
+    }
+
+    fn params(&mut self, pair: Pair<'_, Rule>) -> Vec<Param> {
+        pair.into_inner()
+            .filter_map(|p| {
+                let span = self.span(&p);
+                let mut inner = p.into_inner();
+                let name = self.ident(inner.next()?);
+                let ty = self.type_expr(inner.next()?);
+                let default = inner.next().map(|d| self.expr(d));
+                Some(Param {
+                    name,
+                    ty,
+                    default,
+                    span,
+                })
+            })
+            .collect()
+    }
+
+    fn output_decl(&mut self, pair: Pair<'_, Rule>) -> Option<OutputDecl> {
+        let inner = pair.into_inner().next()?;
+        Some(match inner.as_rule() {
+            Rule::record_type => {
+                let span = self.span(&inner);
+                OutputDecl::Record(self.record_fields(inner), span)
+            }
+            _ => OutputDecl::Single(self.type_expr(inner)),
+        })
+    }
+
+    fn record_fields(&mut self, pair: Pair<'_, Rule>) -> Vec<RecordFieldType> {
+        pair.into_inner()
+            .filter_map(|f| {
+                let mut inner = f.into_inner();
+                let name = self.ident(inner.next()?);
+                let ty = self.type_expr(inner.next()?);
+                Some(RecordFieldType { name, ty })
+            })
+            .collect()
+    }
+
+    fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
+        let span = self.span(&pair);
+        let Some(inner) = pair.into_inner().next() else {
+            return TypeExpr::Record(Vec::new(), span);
+        };
+        match inner.as_rule() {
+            Rule::generic_type => {
+                let mut parts = inner.into_inner();
+                let Some(head) = parts.next() else {
+                    return TypeExpr::Record(Vec::new(), span);
+                };
+                let name = self.ident(head);
+                let args = parts.map(|p| self.type_expr(p)).collect();
+                TypeExpr::Generic(name, args, span)
+            }
+            Rule::record_type => TypeExpr::Record(self.record_fields(inner), span),
+            _ => TypeExpr::Named(self.ident(inner)),
+        }
+    }
+
+    fn statement(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::let_stmt => {
+                let mut inner = pair.into_inner();
+                inner.next(); // `let`
+                let name = self.ident(inner.next()?);
+                let value = self.expr(inner.next()?);
+                let mut with = None;
+                let mut with_span = None;
+                let mut after = Vec::new();
+                for clause in inner {
+                    match clause.as_rule() {
+                        Rule::with_clause => {
+                            with_span = Some(self.span(&clause));
+                            let block = clause.into_inner().find(|p| p.as_rule() == Rule::block)?;
+                            with = Some(self.block(block).0);
+                        }
+                        Rule::after_clause => {
+                            after = clause
+                                .into_inner()
+                                .filter(|p| p.as_rule() == Rule::ident)
+                                .map(|p| self.ident(p))
+                                .collect();
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Stmt::Let(Let {
+                    name,
+                    value,
+                    with,
+                    with_span,
+                    after,
+                    span,
+                }))
+            }
+            Rule::return_stmt => {
+                let value = pair.into_inner().nth(1)?;
+                Some(Stmt::Return(self.expr(value)))
+            }
+            Rule::field => Some(Stmt::Setting(self.field(pair)?.0)),
+            _ => None,
+        }
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> (Block, usize) {
+        let span = self.span(&pair);
+        let mut height = 0;
+        let fields = pair
+            .into_inner()
+            .filter_map(|p| self.field(p))
+            .map(|(f, h)| {
+                height = height.max(h);
+                f
+            })
+            .collect();
+        (Block { fields, span }, height)
+    }
+
+    fn field(&mut self, pair: Pair<'_, Rule>) -> Option<(Field, usize)> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let key_pair = inner.next()?;
+        let key_span = self.span(&key_pair);
+        let key_inner = key_pair.into_inner().next()?;
+        let key = match key_inner.as_rule() {
+            Rule::plain_string => Key {
+                name: self.plain_string(key_inner).value,
+                quoted: true,
+                span: key_span,
+            },
+            _ => Key {
+                name: key_inner.as_str().to_owned(),
+                quoted: false,
+                span: key_span,
+            },
+        };
+        let mut next = inner.next()?;
+        let label = if next.as_rule() == Rule::plain_string {
+            let label = self.plain_string(next);
+            next = inner.next()?;
+            Some(label)
+        } else {
+            None
+        };
+        let (value, height, is_block) = if next.as_rule() == Rule::block {
+            let block_span = self.span(&next);
+            let (block, h) = self.block(next);
+            (
+                Expr {
+                    kind: ExprKind::Record(block),
+                    span: block_span,
+                },
+                h + 1,
+                true,
+            )
+        } else {
+            let lowered = self.lowered(next);
+            (lowered.expr, lowered.height, false)
+        };
+        Some((
+            Field {
+                key,
+                label,
+                value,
+                is_block,
+                span,
+            },
+            height,
+        ))
+    }
+
+    fn plain_string(&mut self, pair: Pair<'_, Rule>) -> PlainString {
+        let span = self.span(&pair);
+        let mut value = String::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::escape => value.push_str(&unescape(part.as_str())),
+                _ => value.push_str(part.as_str()),
+            }
+        }
+        self.check_string_length(value.len(), span);
+        PlainString { value, span }
+    }
+
+    fn check_string_length(&mut self, len: usize, span: Span) {
+        if len > MAX_STRING_BYTES {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0604,
+                    Span::new(span.file, span.start as usize, span.start as usize + 1),
+                    format!("string is {len} bytes long, more than the limit of {MAX_STRING_BYTES} bytes"),
+                    "this string",
+                )
+                .help("keep large data in files the job reads, and pass their paths"),
+            );
+        }
+    }
+
+    /// An expression; a tree too tall for later passes becomes [`ExprKind::Error`] after E0601.
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        self.lowered(pair).expr
+    }
+
+    fn lowered(&mut self, pair: Pair<'_, Rule>) -> Lowered {
+        let span = self.span(&pair);
+        let lowered = self.lower_expr(pair);
+        if lowered.height > MAX_EXPR_HEIGHT {
+            self.too_deep(span);
+            return error_lowered(span);
+        }
+        lowered
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E0601,
+                Span::new(span.file, span.start as usize, span.start as usize + 1),
+                format!("expression is nested deeper than the limit of {MAX_EXPR_HEIGHT} levels"),
+                "this expression",
+            )
+            .help("split it into `const` items or `let` bindings"),
+        );
+    }
+
+    fn lower_expr(&mut self, pair: Pair<'_, Rule>) -> Lowered {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::expr
+            | Rule::and_expr
+            | Rule::cmp_expr
+            | Rule::add_expr
+            | Rule::mul_expr
+            | Rule::cond_expr
+            | Rule::cond_and
+            | Rule::cond_cmp
+            | Rule::cond_add
+            | Rule::cond_mul => self.binary_chain(pair.into_inner()),
+            Rule::unary_expr | Rule::cond_unary => self.unary(pair.into_inner(), span),
+            Rule::postfix_expr | Rule::cond_postfix => self.postfix(pair.into_inner()),
+            Rule::paren => match pair.into_inner().next() {
+                Some(inner) => self.lower_expr(inner),
+                None => error_lowered(span),
+            },
+            Rule::list => {
+                let mut height = 0;
+                let items = pair
+                    .into_inner()
+                    .map(|p| {
+                        let l = self.lower_expr(p);
+                        height = height.max(l.height);
+                        l.expr
+                    })
+                    .collect();
+                lowered(ExprKind::List(items), span, height + 1)
+            }
+            Rule::record => match pair.into_inner().next() {
+                Some(block) => {
+                    let (block, height) = self.block(block);
+                    lowered(ExprKind::Record(block), span, height + 1)
+                }
+                None => error_lowered(span),
+            },
+            Rule::if_expr => self.if_expr(pair, span),
+            Rule::branch => match pair.into_inner().next() {
+                Some(inner) => self.lower_expr(inner),
+                None => error_lowered(span),
+            },
+            Rule::number => self.number(pair.as_str(), span),
+            Rule::string => self.string(pair, span),
+            Rule::raw_string => {
+                let text = pair.into_inner().next().map_or("", |p| p.as_str()).to_owned();
+                self.check_string_length(text.len(), span);
+                lowered(ExprKind::Str(vec![StrPart::Text(text)]), span, 1)
+            }
+            Rule::kw_true => lowered(ExprKind::Bool(true), span, 1),
+            Rule::kw_false => lowered(ExprKind::Bool(false), span, 1),
+            Rule::kw_none => lowered(ExprKind::None, span, 1),
+            Rule::name => match pair.into_inner().next() {
+                Some(ident) => lowered(ExprKind::Name(self.ident(ident)), span, 1),
+                None => error_lowered(span),
+            },
+            _ => error_lowered(span),
+        }
+    }
+
+    /// Folds `a op b op c` left-associatively, bounding the height as it grows.
+    fn binary_chain(&mut self, mut pairs: Pairs<'_, Rule>) -> Lowered {
+        let Some(first) = pairs.next() else {
+            return error_lowered(Span::default());
+        };
+        let mut acc = self.lower_expr(first);
+        while let (Some(op), Some(rhs)) = (pairs.next(), pairs.next()) {
+            let rhs = self.lower_expr(rhs);
+            let span = acc.expr.span.to(rhs.expr.span);
+            let height = acc.height.max(rhs.height) + 1;
+            if height > MAX_EXPR_HEIGHT {
+                self.too_deep(span);
+                return error_lowered(span);
+            }
+            let kind = ExprKind::Binary(binary_op(op.as_str()), Box::new(acc.expr), Box::new(rhs.expr));
+            acc = lowered(kind, span, height);
+        }
+        acc
+    }
+
+    fn unary(&mut self, pairs: Pairs<'_, Rule>, span: Span) -> Lowered {
+        let mut ops = Vec::new();
+        let mut operand = None;
+        for p in pairs {
+            if p.as_rule() == Rule::op_unary {
+                ops.push((p.as_str() == "-", self.span(&p)));
+            } else {
+                operand = Some(p);
+            }
+        }
+        if ops.len() >= MAX_EXPR_HEIGHT {
+            self.too_deep(span);
+            return error_lowered(span);
+        }
+        let Some(operand) = operand else {
+            return error_lowered(span);
+        };
+        let mut acc = self.lower_expr(operand);
+        for (is_neg, op_span) in ops.into_iter().rev() {
+            let op = if is_neg { UnaryOp::Neg } else { UnaryOp::Not };
+            let span = op_span.to(acc.expr.span);
+            let height = acc.height + 1;
+            acc = match (op, &acc.expr.kind) {
+                // `-9223372036854775808` must fold before the positive literal overflows.
+                (UnaryOp::Neg, ExprKind::Int(n)) => lowered(ExprKind::Int(-n), span, 1),
+                _ => lowered(ExprKind::Unary(op, Box::new(acc.expr)), span, height),
+            };
+        }
+        if acc.height > MAX_EXPR_HEIGHT {
+            self.too_deep(span);
+            return error_lowered(span);
+        }
+        acc
+    }
+
+    fn postfix(&mut self, mut pairs: Pairs<'_, Rule>) -> Lowered {
+        let Some(primary) = pairs.next() else {
+            return error_lowered(Span::default());
+        };
+        let mut acc = self.lower_expr(primary);
+        for suffix in pairs {
+            let span = acc.expr.span.to(self.span(&suffix));
+            match suffix.as_rule() {
+                Rule::field_access => {
+                    let Some(ident) = suffix.into_inner().next() else {
+                        continue;
+                    };
+                    let ident = self.ident(ident);
+                    acc = lowered(ExprKind::Field(Box::new(acc.expr), ident), span, acc.height + 1);
+                }
+                Rule::call_args => {
+                    let mut height = acc.height;
+                    let args = suffix
+                        .into_inner()
+                        .filter_map(|arg| {
+                            let arg_span = self.span(&arg);
+                            let mut inner = arg.into_inner();
+                            let first = inner.next()?;
+                            let (name, value) = match inner.next() {
+                                Some(value) => (Some(self.ident(first)), self.lower_expr(value)),
+                                None => (None, self.lower_expr(first)),
+                            };
+                            height = height.max(value.height);
+                            Some(Arg {
+                                name,
+                                value: value.expr,
+                                span: arg_span,
+                            })
+                        })
+                        .collect();
+                    acc = lowered(ExprKind::Call(Box::new(acc.expr), args), span, height + 1);
+                }
+                Rule::block => {
+                    let (block, height) = self.block(suffix);
+                    let height = acc.height.max(height) + 1;
+                    acc = lowered(ExprKind::Refine(Box::new(acc.expr), block), span, height);
+                }
+                _ => {}
+            }
+        }
+        acc
+    }
+
+    fn if_expr(&mut self, pair: Pair<'_, Rule>, span: Span) -> Lowered {
+        let mut parts = pair
+            .into_inner()
+            .filter(|p| !matches!(p.as_rule(), Rule::kw_if | Rule::kw_else));
+        let (Some(cond), Some(then), Some(otherwise)) = (parts.next(), parts.next(), parts.next()) else {
+            return error_lowered(span);
+        };
+        let cond = self.lower_expr(cond);
+        let then = self.lower_expr(then);
+        let otherwise = self.lower_expr(otherwise);
+        let height = cond.height.max(then.height).max(otherwise.height) + 1;
+        lowered(
+            ExprKind::If(Box::new(cond.expr), Box::new(then.expr), Box::new(otherwise.expr)),
+            span,
+            height,
+        )
+    }
+
+    fn number(&mut self, token: &str, span: Span) -> Lowered {
+        let kind = match classify_number(token) {
+            Ok(NumberLit::Int(n)) => ExprKind::Int(n),
+            Ok(NumberLit::Float(x)) => ExprKind::Float(x),
+            Ok(NumberLit::Quantity(q)) => ExprKind::Quantity(q),
+            Ok(NumberLit::Duration(d)) => ExprKind::Duration(d),
+            Err(error) => {
+                self.diagnostics.push(number_error(error, token, span));
+                ExprKind::Error
+            }
+        };
+        lowered(kind, span, 1)
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>, span: Span) -> Lowered {
+        let mut parts: Vec<StrPart> = Vec::new();
+        let mut height = 0;
+        let mut total = 0;
+        for part in pair.into_inner() {
+            let text = match part.as_rule() {
+                Rule::text => part.as_str().to_owned(),
+                Rule::escape => unescape(part.as_str()),
+                Rule::dollar_dollar => "$".to_owned(),
+                Rule::interpolation => {
+                    let part_span = self.span(&part);
+                    match part.into_inner().next() {
+                        Some(inner) => {
+                            let l = self.lower_expr(inner);
+                            height = height.max(l.height);
+                            parts.push(StrPart::Interp(l.expr));
+                        }
+                        None => parts.push(StrPart::Interp(error_expr(part_span))),
+                    }
+                    continue;
+                }
+                _ => {
+                    let at = self.span(&part);
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0001,
+                            at,
+                            "a `$` in a string must start `${...}` or be written `$$`",
+                            "lone `$`",
+                        )
+                        .help("write `$$` for a literal `$`"),
+                    );
+                    continue;
+                }
+            };
+            total += text.len();
+            match parts.last_mut() {
+                Some(StrPart::Text(prev)) => prev.push_str(&text),
+                _ => parts.push(StrPart::Text(text)),
+            }
+        }
+        self.check_string_length(total, span);
+        lowered(ExprKind::Str(parts), span, height + 1)
+    }
+
+    fn path_expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let mut idents = pair.into_inner().map(|p| self.ident(p));
+        let Some(first) = idents.next() else {
+            return error_expr(Span::default());
+        };
+        let mut acc = Expr {
+            span: first.span,
+            kind: ExprKind::Name(first),
+        };
+        for ident in idents {
+            let span = acc.span.to(ident.span);
+            acc = Expr {
+                kind: ExprKind::Field(Box::new(acc), ident),
+                span,
+            };
+        }
+        acc
+    }
+}
+
+fn lowered(kind: ExprKind, span: Span, height: usize) -> Lowered {
+    Lowered {
+        expr: Expr { kind, span },
+        height,
+    }
+}
+
+fn error_expr(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Error,
+        span,
+    }
+}
+
+fn error_lowered(span: Span) -> Lowered {
+    lowered(ExprKind::Error, span, 1)
+}
+
+fn binary_op(symbol: &str) -> BinaryOp {
+    match symbol {
+        "*" => BinaryOp::Mul,
+        "/" => BinaryOp::Div,
+        "%" => BinaryOp::Rem,
+        "+" => BinaryOp::Add,
+        "-" => BinaryOp::Sub,
+        "<" => BinaryOp::Lt,
+        "<=" => BinaryOp::Le,
+        ">" => BinaryOp::Gt,
+        ">=" => BinaryOp::Ge,
+        "==" => BinaryOp::Eq,
+        "!=" => BinaryOp::Ne,
+        "&&" => BinaryOp::And,
+        _ => BinaryOp::Or,
+    }
+}
+
+fn number_error(error: NumberError, token: &str, span: Span) -> Diagnostic {
+    match error {
+        NumberError::Overflow => Diagnostic::new(
+            Code::E0302,
+            span,
+            format!("number `{token}` does not fit in a 64-bit integer"),
+            "too large",
+        )
+        .help("integers range from -9223372036854775808 to 9223372036854775807"),
+        NumberError::BadSuffix { suffix } => {
+            let offset = token.len().saturating_sub(suffix.len());
+            let at = Span::new(span.file, span.start as usize + offset, span.end as usize);
+            Diagnostic::new(
+                Code::E0304,
+                at,
+                format!("`{suffix}` is not a quantity or duration suffix"),
+                "unknown suffix",
+            )
+            .help(format!(
+                "quantities take {}; durations take {}",
+                QUANTITY_SUFFIXES.join(" "),
+                DURATION_SUFFIXES.join(" ")
+            ))
+        }
+        NumberError::OutOfRange(reason) => Diagnostic::new(
+            Code::E0303,
+            span,
+            format!("number `{token}` is out of range: {reason}"),
+            "out of range",
+        )
+        .help("write the value in a smaller unit"),
+    }
+}
+
+fn unescape(escape: &str) -> String {
+    match escape {
+        "\\n" => "\n".into(),
+        "\\t" => "\t".into(),
+        "\\\"" => "\"".into(),
+        "\\\\" => "\\".into(),
+        _ => escape
+            .strip_prefix("\\u{")
+            .and_then(|s| s.strip_suffix('}'))
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .and_then(char::from_u32)
+            .map_or_else(|| char::REPLACEMENT_CHARACTER.to_string(), String::from),
+    }
+}
+
+/// The `///` lines directly above `offset`, joined, without the slashes.
+fn doc_comment(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let mut lines: Vec<&str> = Vec::new();
+    for line in before.lines().rev().map(str::trim) {
+        if line.is_empty() && lines.is_empty() {
+            continue;
+        }
+        match line.strip_prefix("///") {
+            Some(rest) if !rest.starts_with('/') => lines.push(rest.strip_prefix(' ').unwrap_or(rest)),
+            _ => break,
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    Some(lines.join("\n"))
+}

@@ -1,0 +1,216 @@
+//! Text to [`ast::File`]. The only module that knows about pest.
+//!
+//! Before pest runs, a cheap scan bounds the bracket nesting (pest's recursive descent would
+//! otherwise overflow the stack on hostile input); while lowering, expression height is bounded
+//! too, so every later recursive pass is safe.
+
+mod lower;
+mod nesting;
+
+use crate::ast;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::source::{FileId, Span};
+use pest::Parser as _;
+
+/// Limits on one source file (language reference §10, E0601–E0604).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_NESTING: usize = 64;
+pub const MAX_EXPR_HEIGHT: usize = 256;
+pub const MAX_STRING_BYTES: usize = 1024 * 1024;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/rwf.pest"]
+struct RwfParser;
+
+/// Checks that `bytes` is UTF-8 within the size limit; the text, or `None` after reporting why not.
+pub fn decode(file: FileId, bytes: &[u8], diagnostics: &mut Diagnostics) -> Option<String> {
+    if bytes.len() > MAX_FILE_BYTES {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E0602,
+                Span::new(file, 0, 0),
+                format!(
+                    "file is {} bytes, more than the limit of {} bytes",
+                    bytes.len(),
+                    MAX_FILE_BYTES
+                ),
+                "this file",
+            )
+            .help("split the workflow into several files and import them"),
+        );
+        return None;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(text.to_owned()),
+        Err(error) => {
+            let at = error.valid_up_to();
+            let len = error.error_len().unwrap_or(1);
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0001,
+                    Span::new(file, at, at + len),
+                    format!("file is not valid UTF-8 (byte offset {at})"),
+                    "invalid byte sequence here",
+                )
+                .help("save the file as UTF-8"),
+            );
+            None
+        }
+    }
+}
+
+/// Parses one file. A syntax error yields `None` (pest stops at the first one); problems found
+/// while lowering a tree that did parse are reported and the file is still returned.
+pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<ast::File> {
+    if let Some(problem) = nesting::check(file, text) {
+        diagnostics.push(problem);
+        return None;
+    }
+    match RwfParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let root = pairs.next()?;
+            Some(lower::Lowerer::new(file, text, diagnostics).file(root))
+        }
+        Err(error) => {
+            diagnostics.push(syntax_error(file, text, error));
+            None
+        }
+    }
+}
+
+fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+    let (start, end) = match error.location {
+        pest::error::InputLocation::Pos(p) => (p, p),
+        pest::error::InputLocation::Span((s, e)) => (s, e),
+    };
+    // Point at the whole offending token, not an empty position.
+    let end = if end > start {
+        end
+    } else {
+        start + token_len(text.get(start..).unwrap_or(""))
+    };
+    let found = describe_found(text.get(start..end).unwrap_or(""));
+    let expected = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => expected_list(positives),
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    Diagnostic::new(
+        Code::E0001,
+        Span::new(file, start, end),
+        format!("syntax error: expected {expected}, found {found}"),
+        format!("expected {expected}"),
+    )
+    .help(syntax_help(text, start))
+}
+
+fn syntax_help(text: &str, at: usize) -> String {
+    let rest = text.get(at..).unwrap_or("");
+    if rest.starts_with('$') || rest.starts_with("\\") {
+        "inside a string, write `$$` for a literal `$` and use only the escapes \\\" \\\\ \\n \\t \\u{...}".into()
+    } else if rest.is_empty() {
+        "the file ends too early: check for an unclosed `{`, `(`, `[` or string".into()
+    } else {
+        "see the language reference §2–§6 for the syntax".into()
+    }
+}
+
+/// Length in bytes of the token starting the text: an identifier/number, or one character.
+fn token_len(rest: &str) -> usize {
+    let word = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(rest.len(), |(i, _)| i);
+    if word > 0 {
+        word
+    } else {
+        rest.chars().next().map_or(0, char::len_utf8)
+    }
+}
+
+fn describe_found(token: &str) -> String {
+    match token.chars().next() {
+        None => "end of file".into(),
+        Some('\n') | Some('\r') => "end of line".into(),
+        Some(_) => format!("`{}`", token.escape_debug()),
+    }
+}
+
+fn expected_list(rules: &[Rule]) -> String {
+    let mut names: Vec<&str> = rules.iter().map(|r| rule_name(*r)).collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [] => "something else".into(),
+        [one] => (*one).into(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// Readable names for the rules pest reports as expected; never the raw `Rule::` names.
+fn rule_name(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::file => "a file",
+        Rule::import_item | Rule::kw_import => "`import`",
+        Rule::const_item | Rule::kw_const => "`const`",
+        Rule::cluster_item | Rule::kw_cluster => "`cluster`",
+        Rule::task_item | Rule::kw_task => "`task`",
+        Rule::workflow_item | Rule::kw_workflow => "`workflow`",
+        Rule::item => "an item (`import`, `const`, `cluster`, `task` or `workflow`)",
+        Rule::statement => "a statement (`let`, `return` or a setting)",
+        Rule::primary => "an expression",
+        Rule::digits => "a number",
+        Rule::params => "a parameter list `(...)`",
+        Rule::param => "a parameter `name: type`",
+        Rule::output_decl => "`->` and an output type",
+        Rule::record_type | Rule::record_field_type => "a record type `(name: type, ...)`",
+        Rule::type_expr | Rule::generic_type => "a type",
+        Rule::block | Rule::record => "`{`",
+        Rule::field | Rule::field_key => "a field `name = value`",
+        Rule::workflow_body => "a workflow body `{ ... }`",
+        Rule::let_stmt | Rule::kw_let => "`let`",
+        Rule::with_clause | Rule::kw_with => "`with`",
+        Rule::after_clause | Rule::kw_after => "`after`",
+        Rule::return_stmt | Rule::kw_return => "`return`",
+        Rule::expr
+        | Rule::and_expr
+        | Rule::cmp_expr
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::unary_expr
+        | Rule::postfix_expr
+        | Rule::cond_expr
+        | Rule::cond_and
+        | Rule::cond_cmp
+        | Rule::cond_add
+        | Rule::cond_mul
+        | Rule::cond_unary
+        | Rule::cond_postfix
+        | Rule::paren
+        | Rule::list
+        | Rule::if_expr
+        | Rule::name
+        | Rule::path_expr => "an expression",
+        Rule::op_or | Rule::op_and | Rule::op_cmp | Rule::op_add | Rule::op_mul => "an operator",
+        Rule::op_unary => "`-` or `!`",
+        Rule::branch => "`{ expression }`",
+        Rule::call_args | Rule::arg => "arguments `(...)`",
+        Rule::field_access => "`.`",
+        Rule::number => "a number",
+        Rule::string | Rule::plain_string | Rule::raw_string => "a string",
+        Rule::text | Rule::plain_text | Rule::raw_text => "string text",
+        Rule::escape => "an escape sequence",
+        Rule::dollar_dollar | Rule::lone_dollar => "`$$`",
+        Rule::interpolation => "`${...}`",
+        Rule::ident | Rule::keyword => "a name",
+        Rule::kw_as => "`as`",
+        Rule::kw_if => "`if`",
+        Rule::kw_else => "`else`",
+        Rule::kw_true | Rule::kw_false => "`true` or `false`",
+        Rule::kw_none => "`none`",
+        Rule::WHITESPACE | Rule::COMMENT | Rule::block_comment | Rule::line_comment => "whitespace",
+    }
+}
+
+#[cfg(test)]
+mod tests;
