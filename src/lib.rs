@@ -9,3 +9,6 @@ pub mod quantity;
 pub mod source;
 pub mod value;
 pub mod syntax;
+pub mod dag;
+pub mod load;
+pub mod stdlib;

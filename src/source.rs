@@ -46,7 +46,7 @@ fn clamp_u32(n: usize) -> u32 {
 }
 
 /// Where a file came from: the user's tree or the embedded standard library.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// Path relative to the compilation root, with `/` separators.
     User(String),
@@ -109,6 +109,11 @@ impl SourceMap {
             line_starts,
         });
         id
+    }
+
+    /// The id the next added file will get.
+    pub fn next_id(&self) -> FileId {
+        FileId(clamp_u32(self.files.len()))
     }
 
     pub fn file(&self, id: FileId) -> Option<&SourceFile> {

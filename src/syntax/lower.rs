@@ -665,10 +665,10 @@ fn number_error(error: NumberError, token: &str, span: Span) -> Diagnostic {
         NumberError::Overflow => Diagnostic::new(
             Code::E0302,
             span,
-            format!("number `{token}` does not fit in a 64-bit integer"),
+            format!("number `{token}` is too large"),
             "too large",
         )
-        .help("integers range from -9223372036854775808 to 9223372036854775807"),
+        .help("integers range from -9223372036854775808 to 9223372036854775807; quantities and durations stay within the same range of their smallest unit"),
         NumberError::BadSuffix { suffix } => {
             let offset = token.len().saturating_sub(suffix.len());
             let at = Span::new(span.file, span.start as usize + offset, span.end as usize);
