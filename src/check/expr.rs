@@ -1,0 +1,693 @@
+//! Elaboration of expressions and configuration blocks.
+
+use super::builtins::{self, coerce_number, to_text, Builtin, Typed, BUILTINS};
+use super::{Checker, Context, Env};
+use crate::ast::{Arg, Block, Expr, ExprKind, ItemKind, StrPart};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::resolve::Def;
+use crate::source::Span;
+use crate::types::{ItemRef, Schema, Ty};
+use crate::value::{Entry, Value, ValueKind};
+
+/// The largest replica count KubeRay accepts (an int32).
+const MAX_REPLICAS: i64 = 2_147_483_647;
+
+impl Checker<'_> {
+    /// Elaborates `expr`, checking it against `expected` when given (E0201 on mismatch).
+    pub(super) fn expr(&mut self, expr: &Expr, env: &Env, expected: Option<&Ty>) -> Typed {
+        let typed = self.infer(expr, env, expected);
+        let Some(expected) = expected else {
+            return typed;
+        };
+        if !typed.ty.assignable_to(expected) {
+            self.diagnostics.push(mismatch(expr.span, expected, &typed.ty));
+            return Typed::error(expr.span);
+        }
+        let kind = coerce_number(&typed.value.kind, expected);
+        let ty = match (&typed.ty, expected) {
+            (Ty::Int | Ty::Float, Ty::Float | Ty::Quantity | Ty::Duration) => expected.clone(),
+            _ => typed.ty,
+        };
+        Typed::with_value(ty, Value::new(kind, typed.value.span))
+    }
+
+    fn infer(&mut self, expr: &Expr, env: &Env, expected: Option<&Ty>) -> Typed {
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Int(n) => Typed::new(Ty::Int, ValueKind::Int(*n), span),
+            ExprKind::Float(x) => Typed::new(Ty::Float, ValueKind::Float(*x), span),
+            ExprKind::Quantity(q) => Typed::new(Ty::Quantity, ValueKind::Quantity(*q), span),
+            ExprKind::Duration(d) => Typed::new(Ty::Duration, ValueKind::Duration(*d), span),
+            ExprKind::Bool(b) => Typed::new(Ty::Bool, ValueKind::Bool(*b), span),
+            ExprKind::None => Typed::new(Ty::NoneTy, ValueKind::None, span),
+            ExprKind::Error => Typed::error(span),
+            ExprKind::Str(parts) => self.string(parts, env, span),
+            ExprKind::Name(ident) => self.name(&ident.name, ident.span, env, expected),
+            ExprKind::Field(base, field) => self.field_access(base, &field.name, field.span, env, expected, span),
+            ExprKind::List(items) => {
+                let element = match expected {
+                    Some(Ty::List(t)) => Some((**t).clone()),
+                    _ => None,
+                };
+                let mut element_ty = element.clone();
+                let mut values = Vec::new();
+                for item in items {
+                    let typed = self.expr(item, env, element_ty.as_ref());
+                    if element_ty.is_none() && typed.ty != Ty::Error {
+                        element_ty = Some(typed.ty.clone());
+                    }
+                    values.push(typed.value);
+                }
+                let ty = Ty::List(Box::new(element_ty.unwrap_or(Ty::Error)));
+                Typed::new(ty, ValueKind::List(values), span)
+            }
+            ExprKind::Record(block) => self.record(block, env, expected, None, "", span),
+            ExprKind::Unary(op, operand) => {
+                let operand = self.expr(operand, env, None);
+                self.report(builtins::unary(*op, &operand, span), span)
+            }
+            ExprKind::Binary(op, lhs, rhs) => {
+                let lhs = self.expr(lhs, env, None);
+                let rhs = self.expr(rhs, env, None);
+                self.report(builtins::binary(*op, &lhs, &rhs, span), span)
+            }
+            ExprKind::If(cond, then, otherwise) => {
+                let cond = self.expr(cond, env, Some(&Ty::Bool));
+                let then = self.expr(then, env, expected);
+                let otherwise = self.expr(otherwise, env, expected.or(Some(&then.ty)));
+                let ty = match (&then.ty, &otherwise.ty) {
+                    (Ty::Error, t) | (t, Ty::Error) => t.clone(),
+                    (Ty::Int, Ty::Float) => Ty::Float,
+                    (t, _) => t.clone(),
+                };
+                let value = match cond.value.kind {
+                    ValueKind::Bool(true) => then.value.kind,
+                    ValueKind::Bool(false) => otherwise.value.kind,
+                    _ => ValueKind::Unknown,
+                };
+                Typed::new(ty, value, span)
+            }
+            ExprKind::Call(callee, args) => self.call(callee, args, env, span),
+            ExprKind::Refine(base, block) => {
+                let base_typed = self.expr(base, env, None);
+                match base_typed.ty {
+                    Ty::Config(schema @ (Schema::Cluster | Schema::Head | Schema::Worker)) => {
+                        let schema = match expected {
+                            Some(Ty::Config(Schema::Head)) if schema == Schema::Worker => Schema::Head,
+                            _ => schema,
+                        };
+                        let value = self.config(block, schema, env, Some(&base_typed.value), schema.name());
+                        Typed::with_value(Ty::Config(schema), Value::new(value.kind, span))
+                    }
+                    Ty::Error => Typed::error(span),
+                    other => {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0201,
+                                base.span,
+                                format!("only clusters and nodes can be refined with `{{ ... }}`, not {other}"),
+                                format!("this is {other}"),
+                            )
+                            .help("write `NAME { field = value }` where NAME is a cluster or a node value"),
+                        );
+                        Typed::error(span)
+                    }
+                }
+            }
+        }
+    }
+
+    fn report(&mut self, result: Result<Typed, Diagnostic>, span: Span) -> Typed {
+        result.unwrap_or_else(|d| {
+            self.diagnostics.push(d);
+            Typed::error(span)
+        })
+    }
+
+    fn string(&mut self, parts: &[StrPart], env: &Env, span: Span) -> Typed {
+        let mut text = Some(String::new());
+        for part in parts {
+            match part {
+                StrPart::Text(t) => {
+                    if let Some(s) = text.as_mut() {
+                        s.push_str(t);
+                    }
+                }
+                StrPart::Interp(e) => {
+                    let typed = self.expr(e, env, None);
+                    if !typed.ty.is_scalar() {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0201,
+                                e.span,
+                                format!("only scalars can be interpolated, not {}", typed.ty),
+                                format!("this is {}", typed.ty),
+                            )
+                            .help("interpolate one field of it, or a scalar computed from it"),
+                        );
+                    }
+                    match (text.as_mut(), to_text(&typed.value.kind)) {
+                        (Some(s), Some(t)) => s.push_str(&t),
+                        _ => text = None,
+                    }
+                }
+            }
+        }
+        Typed::new(Ty::Str, text.map_or(ValueKind::Unknown, ValueKind::Str), span)
+    }
+
+    /// A bare name: a local, an item of the module, an imported module or a builtin.
+    pub(super) fn name(&mut self, name: &str, span: Span, env: &Env, expected: Option<&Ty>) -> Typed {
+        if let Some(local) = env.lookup(name) {
+            return Typed::with_value(local.typed.ty.clone(), Value::new(local.typed.value.kind.clone(), span));
+        }
+        if env.later.contains(name) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0101,
+                    span,
+                    format!("`{name}` is used before its binding"),
+                    "not bound yet",
+                )
+                .help(format!("move `let {name} = ...` above this use, or wait for it with `after {name}`")),
+            );
+            return Typed::error(span);
+        }
+        match self.scopes.of(env.module).and_then(|s| s.get(name)) {
+            Some(Def::Item(item)) => self.item_value(item, span, expected),
+            Some(Def::Module { module, import }) => {
+                self.used_imports.insert(import);
+                Typed::unknown(Ty::Module(module), span)
+            }
+            None => match Builtin::lookup(name) {
+                Some(builtin) => Typed::unknown(Ty::Builtin(builtin), span),
+                None => {
+                    let mut candidates: Vec<&str> = env.locals.iter().map(|l| l.name.as_str()).collect();
+                    if let Some(scope) = self.scopes.of(env.module) {
+                        candidates.extend(scope.names());
+                    }
+                    candidates.extend(BUILTINS.iter().map(|(n, _)| *n));
+                    let mut diagnostic =
+                        Diagnostic::new(Code::E0101, span, format!("unknown name `{name}`"), "not defined");
+                    diagnostic = match crate::diagnostics::did_you_mean(name, candidates) {
+                        Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
+                        None => diagnostic.help("define it with `const`, `cluster`, `task` or `workflow`, or import the module that has it"),
+                    };
+                    self.diagnostics.push(diagnostic);
+                    Typed::error(span)
+                }
+            },
+        }
+    }
+
+    fn field_access(
+        &mut self,
+        base: &Expr,
+        field: &str,
+        field_span: Span,
+        env: &Env,
+        expected: Option<&Ty>,
+        span: Span,
+    ) -> Typed {
+        let base_typed = self.expr(base, env, None);
+        match &base_typed.ty {
+            Ty::Module(module) => {
+                let def = self.scopes.of(*module).and_then(|s| s.get(field));
+                match def {
+                    Some(Def::Item(item)) => self.item_value(item, span, expected),
+                    _ => {
+                        let candidates: Vec<&str> = self
+                            .scopes
+                            .of(*module)
+                            .map(|s| s.items().map(|(n, _)| n).collect())
+                            .unwrap_or_default();
+                        let module_name = self.program.sources.snippet(base.span).to_owned();
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0101,
+                                field_span,
+                                format!("module `{module_name}` has no item `{field}`"),
+                                "not in that module",
+                            )
+                            .suggest(field, candidates),
+                        );
+                        Typed::error(span)
+                    }
+                }
+            }
+            Ty::Record(fields) => match fields.iter().find(|(n, _)| n == field) {
+                Some((_, ty)) => Typed::unknown(ty.clone(), span),
+                None => {
+                    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0202,
+                            field_span,
+                            format!("{} has no field `{field}`", base_typed.ty),
+                            "no such field",
+                        )
+                        .suggest(field, names.iter().copied())
+                        .help(format!("its fields are {}", quoted_list(&names))),
+                    );
+                    Typed::error(span)
+                }
+            },
+            Ty::Config(schema) => match base_typed.value.get(field) {
+                Some(value) => {
+                    let ty = schema.field(field).map_or(Ty::Any, |f| (f.ty)());
+                    Typed::with_value(ty, value.clone())
+                }
+                None => {
+                    let names: Vec<&str> = schema.fields().iter().map(|f| f.name).collect();
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0202,
+                            field_span,
+                            format!("this {} does not set `{field}`", schema.name()),
+                            "not set here",
+                        )
+                        .suggest(field, names),
+                    );
+                    Typed::error(span)
+                }
+            },
+            Ty::Error => Typed::error(span),
+            other => {
+                self.diagnostics.push(Diagnostic::new(
+                    Code::E0201,
+                    field_span,
+                    format!("{other} has no fields"),
+                    format!("`.{field}` on {other}"),
+                ));
+                Typed::error(span)
+            }
+        }
+    }
+
+    fn call(&mut self, callee: &Expr, args: &[Arg], env: &Env, span: Span) -> Typed {
+        let callee_typed = self.expr(callee, env, None);
+        match callee_typed.ty {
+            Ty::Builtin(builtin) => {
+                let mut typed_args = Vec::new();
+                for arg in args {
+                    if let Some(name) = &arg.name {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0206,
+                                name.span,
+                                format!("`{}` takes its arguments by position", builtin.name()),
+                                "named argument",
+                            )
+                            .help(format!("write `{}(...)` without `{} =`", builtin.name(), name.name)),
+                        );
+                    }
+                    typed_args.push(self.expr(&arg.value, env, None));
+                }
+                self.report(builtins::call(builtin, &typed_args, span), span)
+            }
+            Ty::Task(item) | Ty::Workflow(item) => {
+                if env.context != Context::Workflow {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0207,
+                            callee.span,
+                            "tasks and workflows are called only inside a workflow",
+                            "called here",
+                        )
+                        .help("call it from a `workflow` with `let NAME = ...`"),
+                    );
+                }
+                self.call_arguments(item, args, env, span)
+            }
+            Ty::Error => {
+                for arg in args {
+                    self.expr(&arg.value, env, None);
+                }
+                Typed::error(span)
+            }
+            other => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0207,
+                        callee.span,
+                        format!("{other} cannot be called"),
+                        "not a task, workflow or builtin",
+                    )
+                    .help("only tasks, workflows and builtin functions take arguments"),
+                );
+                for arg in args {
+                    self.expr(&arg.value, env, None);
+                }
+                Typed::error(span)
+            }
+        }
+    }
+
+    /// Checks named arguments against a task's or workflow's parameters.
+    fn call_arguments(&mut self, item: ItemRef, args: &[Arg], env: &Env, span: Span) -> Typed {
+        let Some(ast_item) = self.item(item) else {
+            return Typed::error(span);
+        };
+        let (name, params, output) = match &ast_item.kind {
+            ItemKind::Task(t) => (&t.name, &t.params, &t.output),
+            ItemKind::Workflow(w) => (&w.name, &w.params, &w.output),
+            _ => return Typed::error(span),
+        };
+        let mut given: Vec<&str> = Vec::new();
+        for arg in args {
+            let Some(arg_name) = &arg.name else {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0205,
+                        arg.span,
+                        format!("arguments to `{}` are named", name.name),
+                        "positional argument",
+                    )
+                    .help("write `parameter = value`"),
+                );
+                self.expr(&arg.value, env, None);
+                continue;
+            };
+            match params.iter().find(|p| p.name.name == arg_name.name) {
+                Some(param) => {
+                    if given.contains(&arg_name.name.as_str()) {
+                        self.diagnostics.push(Diagnostic::new(
+                            Code::E0102,
+                            arg_name.span,
+                            format!("argument `{}` is given twice", arg_name.name),
+                            "given again",
+                        ));
+                    }
+                    given.push(&arg_name.name);
+                    let ty = self.type_of(&param.ty, item.module);
+                    self.expr(&arg.value, env, Some(&ty));
+                }
+                None => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0205,
+                            arg_name.span,
+                            format!("`{}` has no parameter `{}`", name.name, arg_name.name),
+                            "unknown argument",
+                        )
+                        .suggest(&arg_name.name, params.iter().map(|p| p.name.name.as_str()))
+                        .label(name.span, "defined here"),
+                    );
+                    self.expr(&arg.value, env, None);
+                }
+            }
+        }
+        let missing: Vec<&str> = params
+            .iter()
+            .filter(|p| p.default.is_none() && !given.contains(&p.name.name.as_str()))
+            .map(|p| p.name.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0204,
+                    span,
+                    format!("missing argument{} {} to `{}`", plural(missing.len()), quoted_list(&missing), name.name),
+                    "missing arguments",
+                )
+                .label(name.span, "defined here")
+                .help(format!("add `{} = ...`", missing.first().copied().unwrap_or(""))),
+            );
+        }
+        let ty = match output {
+            Some(output) => self.output_type(output, item.module),
+            None => Ty::Nothing,
+        };
+        Typed::unknown(ty, span)
+    }
+
+    /// A `{ ... }` literal against the type expected where it stands (§5).
+    pub(super) fn record(
+        &mut self,
+        block: &Block,
+        env: &Env,
+        expected: Option<&Ty>,
+        base: Option<&Value>,
+        path: &str,
+        span: Span,
+    ) -> Typed {
+        match expected {
+            Some(Ty::Config(schema)) => {
+                let path = if path.is_empty() { schema.name() } else { path };
+                let value = self.config(block, *schema, env, base, path);
+                Typed::with_value(Ty::Config(*schema), Value::new(value.kind, span))
+            }
+            Some(Ty::Map(element)) => {
+                let mut entries = Vec::new();
+                for field in &block.fields {
+                    self.no_label(field.label.as_ref());
+                    self.duplicate_key(block, field);
+                    let typed = self.expr(&field.value, env, Some(element));
+                    entries.push(entry(&field.key.name, field.key.span, None, typed.value));
+                }
+                Typed::new(Ty::Map(element.clone()), ValueKind::Record(entries), span)
+            }
+            Some(Ty::Record(fields)) => {
+                let mut entries = Vec::new();
+                for field in &block.fields {
+                    self.duplicate_key(block, field);
+                    match fields.iter().find(|(n, _)| *n == field.key.name) {
+                        Some((_, ty)) => {
+                            let typed = self.expr(&field.value, env, Some(ty));
+                            entries.push(entry(&field.key.name, field.key.span, None, typed.value));
+                        }
+                        None => {
+                            let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                            self.diagnostics.push(
+                                Diagnostic::new(
+                                    Code::E0202,
+                                    field.key.span,
+                                    format!("unknown field `{}` for the record {}", field.key.name, Ty::Record(fields.clone())),
+                                    "unknown field",
+                                )
+                                .suggest(&field.key.name, names),
+                            );
+                            self.expr(&field.value, env, None);
+                        }
+                    }
+                }
+                let missing: Vec<&str> = fields
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .filter(|n| !block.fields.iter().any(|f| f.key.name == *n))
+                    .collect();
+                if !missing.is_empty() {
+                    self.diagnostics.push(Diagnostic::new(
+                        Code::E0203,
+                        span,
+                        format!("missing field{} {}", plural(missing.len()), quoted_list(&missing)),
+                        "incomplete record",
+                    ));
+                }
+                Typed::new(Ty::Record(fields.clone()), ValueKind::Record(entries), span)
+            }
+            _ => {
+                let mut entries = Vec::new();
+                for field in &block.fields {
+                    self.duplicate_key(block, field);
+                    let typed = self.expr(&field.value, env, None);
+                    let label = field.label.as_ref().map(|l| l.value.clone());
+                    entries.push(entry(&field.key.name, field.key.span, label, typed.value));
+                }
+                Typed::new(Ty::RecordLiteral, ValueKind::Record(entries), span)
+            }
+        }
+    }
+
+    /// A configuration block checked field by field against `schema`, merged over `base`
+    /// (a refinement) key by key (§7).
+    pub(super) fn config(&mut self, block: &Block, schema: Schema, env: &Env, base: Option<&Value>, path: &str) -> Value {
+        let mut entries: Vec<Entry> = match base.map(|b| &b.kind) {
+            Some(ValueKind::Record(entries)) => entries.clone(),
+            _ => Vec::new(),
+        };
+        if schema == Schema::Pod {
+            let literal = self.record(block, env, None, None, path, block.span);
+            return self.pod(literal.value, base, path);
+        }
+        for field in &block.fields {
+            let key = field.key.name.as_str();
+            let label = field.label.as_ref().map(|l| l.value.clone());
+            let field_path = match &label {
+                Some(l) => format!("{path}.{key} \"{l}\""),
+                None => format!("{path}.{key}"),
+            };
+            let spec = schema.field(key);
+            let ty = match (spec, schema.open_key(key, field.key.quoted)) {
+                (Some(spec), _) => (spec.ty)(),
+                (None, Some(ty)) => ty,
+                (None, None) => {
+                    let names: Vec<&str> = schema.fields().iter().map(|f| f.name).collect();
+                    let mut diagnostic = Diagnostic::new(
+                        Code::E0202,
+                        field.key.span,
+                        format!("unknown field `{field_path}`"),
+                        format!("not a field of {}", schema.name()),
+                    )
+                    .suggest(key, names.iter().copied());
+                    if diagnostic.help.is_none() {
+                        diagnostic = diagnostic.help(format!("{} fields are {}", schema.name(), quoted_list(&names)));
+                    }
+                    self.diagnostics.push(diagnostic);
+                    self.expr(&field.value, env, None);
+                    continue;
+                }
+            };
+            let labelled = spec.is_some_and(|s| s.labelled);
+            if labelled && label.is_none() {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0203,
+                        field.key.span,
+                        format!("`{key}` needs a group name"),
+                        "no name",
+                    )
+                    .help(format!("write `{key} \"NAME\" {{ ... }}`")),
+                );
+            } else if !labelled {
+                self.no_label(field.label.as_ref());
+                self.duplicate_key(block, field);
+            }
+            let previous = entries.iter().position(|e| e.key == key && e.label == label);
+            let merges = matches!(field.value.kind, ExprKind::Record(_));
+            let typed = match (&field.value.kind, &ty) {
+                (ExprKind::Record(inner), Ty::Config(sub)) if merges => {
+                    let base = previous.and_then(|i| entries.get(i)).map(|e| e.value.clone());
+                    let value = self.config(inner, *sub, env, base.as_ref(), &field_path);
+                    Typed::with_value(ty.clone(), Value::new(value.kind, field.value.span))
+                }
+                _ => self.expr(&field.value, env, Some(&ty)),
+            };
+            self.check_range(key, &typed.value, &field_path);
+            let new = entry(key, field.key.span, label, typed.value);
+            match previous {
+                Some(i) => {
+                    if let Some(slot) = entries.get_mut(i) {
+                        *slot = new;
+                    }
+                }
+                None => entries.push(new),
+            }
+        }
+        Value::new(ValueKind::Record(entries), block.span)
+    }
+
+    fn pod(&mut self, literal: Value, base: Option<&Value>, path: &str) -> Value {
+        let merged = match (base.map(|b| &b.kind), &literal.kind) {
+            (Some(ValueKind::Record(old)), ValueKind::Record(new)) => {
+                let mut entries = old.clone();
+                for e in new {
+                    match entries.iter_mut().find(|o| o.key == e.key) {
+                        Some(slot) => *slot = e.clone(),
+                        None => entries.push(e.clone()),
+                    }
+                }
+                Value::new(ValueKind::Record(entries), literal.span)
+            }
+            _ => literal,
+        };
+        self.check_pod(&merged, path);
+        merged
+    }
+
+    /// Field ranges the language fixes (§4.3, §10 E0303).
+    fn check_range(&mut self, key: &str, value: &Value, path: &str) {
+        let problem = match (key, &value.kind) {
+            ("replicas" | "min_replicas" | "max_replicas", ValueKind::Int(n)) if !(0..=MAX_REPLICAS).contains(n) => {
+                Some(format!("`{path}` is {n}, outside 0 to {MAX_REPLICAS}"))
+            }
+            ("retries" | "ttl_seconds_after_finished", ValueKind::Int(n)) if *n < 0 => {
+                Some(format!("`{path}` is {n}, but it cannot be negative"))
+            }
+            ("timeout" | "idle_timeout", ValueKind::Duration(d)) if d.whole_seconds().is_none() => {
+                Some(format!("`{path}` is {d}, which is not a whole number of seconds"))
+            }
+            ("timeout", ValueKind::Duration(d)) if d.millis() <= 0 => {
+                Some(format!("`{path}` is {d}, but a deadline must be positive"))
+            }
+            ("idle_timeout", ValueKind::Duration(d)) if d.millis() < 0 => {
+                Some(format!("`{path}` is {d}, but it cannot be negative"))
+            }
+            _ => None,
+        };
+        if let Some(message) = problem {
+            self.diagnostics.push(
+                Diagnostic::new(Code::E0303, value.span, message, "out of range")
+                    .help("replica counts are 0 to 2147483647, counts and TTLs are not negative, durations are whole seconds"),
+            );
+        }
+    }
+
+    fn no_label(&mut self, label: Option<&crate::ast::PlainString>) {
+        if let Some(label) = label {
+            self.diagnostics.push(
+                Diagnostic::new(Code::E0202, label.span, "only `worker` groups take a name", "unexpected name")
+                    .help("remove the string after the field name"),
+            );
+        }
+    }
+
+    fn duplicate_key(&mut self, block: &Block, field: &crate::ast::Field) {
+        let first = block
+            .fields
+            .iter()
+            .find(|f| f.key.name == field.key.name && f.label.as_ref().map(|l| &l.value) == field.label.as_ref().map(|l| &l.value));
+        if let Some(first) = first {
+            if first.key.span != field.key.span {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0102,
+                        field.key.span,
+                        format!("`{}` is set twice in one block", field.key.name),
+                        "set again here",
+                    )
+                    .label(first.key.span, "first set here")
+                    .help("remove one of them"),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn mismatch(span: Span, expected: &Ty, found: &Ty) -> Diagnostic {
+    let help = match (expected, found) {
+        (Ty::Str, Ty::Int | Ty::Float | Ty::Bool) => "turn it into text with \"${...}\" or `str(...)`".to_owned(),
+        (Ty::Int, Ty::Float) => "use `int(...)`, `round(...)`, `ceil(...)` or `floor(...)`".to_owned(),
+        (Ty::Duration, Ty::Float) => "write a duration like `300s` or `6h`".to_owned(),
+        (Ty::Secret, _) | (_, Ty::Secret) => "secrets are allowed only as `env` values".to_owned(),
+        _ => format!("give a value of type {expected}"),
+    };
+    Diagnostic::new(
+        Code::E0201,
+        span,
+        format!("type mismatch: expected {expected}, found {found}"),
+        format!("this is {found}"),
+    )
+    .help(help)
+}
+
+fn entry(key: &str, key_span: Span, label: Option<String>, value: Value) -> Entry {
+    Entry {
+        key: key.to_owned(),
+        key_span,
+        label,
+        value,
+    }
+}
+
+pub(super) fn quoted_list(names: &[&str]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,110 @@
+//! Type checking and compile-time evaluation (language reference §3–§8, §10).
+//!
+//! One walk elaborates every expression to a [`Typed`]: its type and, when it is known at
+//! compile time, its value. Task parameters are unknown while a task is checked on its own.
+
+mod builtins;
+mod expr;
+mod items;
+
+pub use builtins::{float_text, to_text, Builtin, Typed};
+
+use crate::diagnostics::Diagnostics;
+use crate::load::{ModuleId, Program};
+use crate::resolve::Scopes;
+use crate::source::Span;
+use crate::types::{ItemRef, Ty};
+use crate::value::Value;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+
+/// Checks every item of every module.
+pub fn check(program: &Program, scopes: &Scopes, diagnostics: &mut Diagnostics) {
+    let mut checker = Checker {
+        program,
+        scopes,
+        diagnostics,
+        memo: HashMap::new(),
+        evaluating: Vec::new(),
+        used_imports: HashSet::new(),
+    };
+    checker.all_items();
+}
+
+struct Checker<'a> {
+    program: &'a Program,
+    scopes: &'a Scopes,
+    diagnostics: &'a mut Diagnostics,
+    /// Constants and clusters already evaluated.
+    memo: HashMap<ItemRef, Typed>,
+    /// Constants and clusters being evaluated, outermost first: a repeat is a cycle (E0104).
+    evaluating: Vec<ItemRef>,
+    used_imports: HashSet<ItemRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Const,
+    Cluster,
+    Task,
+    Workflow,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LocalKind {
+    Param,
+    Let { is_call: bool },
+    Outputs,
+}
+
+#[derive(Debug, Clone)]
+struct Local {
+    name: String,
+    typed: Typed,
+    span: Span,
+    kind: LocalKind,
+    used: Cell<bool>,
+}
+
+/// The names visible inside an item besides its module's items.
+struct Env {
+    module: ModuleId,
+    context: Context,
+    locals: Vec<Local>,
+    /// `let` names of the workflow not bound yet: using one is "used before its binding".
+    later: HashSet<String>,
+}
+
+impl Env {
+    fn new(module: ModuleId, context: Context) -> Env {
+        Env {
+            module,
+            context,
+            locals: Vec::new(),
+            later: HashSet::new(),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Local> {
+        let local = self.locals.iter().rev().find(|l| l.name == name)?;
+        local.used.set(true);
+        Some(local)
+    }
+
+    fn bind(&mut self, name: &str, typed: Typed, span: Span, kind: LocalKind) {
+        self.later.remove(name);
+        self.locals.push(Local {
+            name: name.to_owned(),
+            typed,
+            span,
+            kind,
+            used: Cell::new(false),
+        });
+    }
+}
+
+impl Typed {
+    fn with_value(ty: Ty, value: Value) -> Typed {
+        Typed { ty, value }
+    }
+}
