@@ -4,18 +4,18 @@
 //! [`FileSystem`] trait and results come back as values with their diagnostics.
 
 pub mod ast;
-pub mod diagnostics;
-pub mod quantity;
-pub mod source;
-pub mod value;
-pub mod syntax;
-pub mod dag;
-pub mod load;
-pub mod stdlib;
 pub mod check;
-pub mod resolve;
-pub mod types;
+pub mod dag;
+pub mod diagnostics;
+pub mod load;
 pub mod pod;
+pub mod quantity;
+pub mod resolve;
+pub mod source;
+pub mod stdlib;
+pub mod syntax;
+pub mod types;
+pub mod value;
 
 use diagnostics::{Diagnostic, Diagnostics};
 use load::FileSystem;

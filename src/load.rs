@@ -53,10 +53,7 @@ impl Program {
     }
 
     pub fn modules(&self) -> impl Iterator<Item = (ModuleId, &Module)> {
-        self.modules
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (ModuleId(i as u32), m))
+        self.modules.iter().enumerate().map(|(i, m)| (ModuleId(i as u32), m))
     }
 
     pub fn is_stdlib(&self, id: ModuleId) -> bool {
@@ -103,7 +100,10 @@ impl Loader<'_> {
         let id = ModuleId(self.program.modules.len() as u32);
         let file = self.program.sources.next_id();
         let text: Option<Arc<str>> = syntax::decode(file, bytes, self.diagnostics).map(Into::into);
-        let file = self.program.sources.add(origin.clone(), text.clone().unwrap_or_default());
+        let file = self
+            .program
+            .sources
+            .add(origin.clone(), text.clone().unwrap_or_default());
         let ast = text.and_then(|text| syntax::parse(file, &text, self.diagnostics));
         self.program.modules.push(Module {
             file,
@@ -170,7 +170,8 @@ impl Loader<'_> {
             Origin::User(relative) => match self.fs.read(&self.root.join(relative)) {
                 Ok(bytes) => bytes,
                 Err(error) => {
-                    self.diagnostics.push(not_found(path, &format!("cannot read `{relative}`: {error}")));
+                    self.diagnostics
+                        .push(not_found(path, &format!("cannot read `{relative}`: {error}")));
                     return None;
                 }
             },
@@ -183,14 +184,16 @@ impl Loader<'_> {
         if let Some(name) = text.strip_prefix("std/") {
             return match stdlib::source(name) {
                 Some(_) => Ok(Origin::Stdlib(format!("std/{name}.rwf"))),
-                None => Err(not_found(path, &format!("the standard library has no module `{name}`")).help(format!(
-                    "the standard library has {}",
-                    stdlib::MODULES
-                        .iter()
-                        .map(|(n, _)| format!("`std/{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))),
+                None => Err(
+                    not_found(path, &format!("the standard library has no module `{name}`")).help(format!(
+                        "the standard library has {}",
+                        stdlib::MODULES
+                            .iter()
+                            .map(|(n, _)| format!("`std/{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ),
             };
         }
         let Origin::User(importer) = importer else {
@@ -212,8 +215,11 @@ impl Loader<'_> {
             }
         }
         if !(text.starts_with("./") || text.starts_with("../")) || !text.ends_with(".rwf") {
-            return Err(not_found(path, "an import path is `std/NAME`, or starts with `./` or `../` and ends in `.rwf`")
-                .help("write `import \"./common.rwf\"` for a file beside this one"));
+            return Err(not_found(
+                path,
+                "an import path is `std/NAME`, or starts with `./` or `../` and ends in `.rwf`",
+            )
+            .help("write `import \"./common.rwf\"` for a file beside this one"));
         }
         if canonical.is_err() {
             return Err(not_found(path, &format!("file `{relative}` does not exist")));
@@ -252,7 +258,7 @@ fn outside_root(path: &ast::PlainString, what: &str) -> Diagnostic {
         Code::E0105,
         path.span,
         format!("import `{}` leaves the compilation root", path.value),
-        format!("{what}"),
+        what,
     )
     .help("imports must stay inside the directory of the compiled file (or `--root`); move the file inside it")
 }
@@ -287,7 +293,9 @@ fn report_cycles(program: &Program, diagnostics: &mut Diagnostics) {
         };
         let Some(&first) = cycle.first() else { continue };
         let next = |i: usize| cycle.get((i + 1) % cycle.len()).copied().unwrap_or(first);
-        let Some(primary) = import_span(first, next(0)) else { continue };
+        let Some(primary) = import_span(first, next(0)) else {
+            continue;
+        };
         let names: Vec<String> = cycle.iter().map(|&n| name(n)).chain([name(first)]).collect();
         let mut diagnostic = Diagnostic::new(
             Code::E0104,

@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "rwfc", version, about = "Compiler for rwf workflows of Ray jobs on Kubernetes")]
+#[command(
+    name = "rwfc",
+    version,
+    about = "Compiler for rwf workflows of Ray jobs on Kubernetes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -68,7 +72,9 @@ const STACK_BYTES: usize = 256 * 1024 * 1024;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let worker = std::thread::Builder::new().stack_size(STACK_BYTES).spawn(move || run(cli));
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || run(cli));
     match worker.map(|handle| handle.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -123,11 +129,20 @@ fn check(files: &[PathBuf], format: MessageFormat, deny_warnings: bool, root: Op
         let root = root
             .map(Path::to_path_buf)
             .unwrap_or_else(|| file.parent().map(Path::to_path_buf).unwrap_or_default());
-        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            root
+        };
         let main = match relative_to(file, &root) {
             Some(main) => main,
             None => {
-                let _ = writeln!(stderr, "error: `{}` is not inside the root `{}`", file.display(), root.display());
+                let _ = writeln!(
+                    stderr,
+                    "error: `{}` is not inside the root `{}`",
+                    file.display(),
+                    root.display()
+                );
                 return ExitCode::from(2);
             }
         };
@@ -154,6 +169,9 @@ fn relative_to(file: &Path, root: &Path) -> Option<String> {
     let file = std::fs::canonicalize(file).ok()?;
     let root = std::fs::canonicalize(root).ok()?;
     let relative = file.strip_prefix(&root).ok()?;
-    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     Some(parts.join("/"))
 }

@@ -40,9 +40,7 @@ const BINARY_SUFFIXES: [(&str, u128); 6] = [
 
 /// The suffixes a quantity literal may carry in rwf source (`n` and `u` are
 /// left out: they only appear in quantity strings).
-pub const QUANTITY_SUFFIXES: &[&str] = &[
-    "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-];
+pub const QUANTITY_SUFFIXES: &[&str] = &["m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 
 /// The suffixes a duration literal may carry.
 pub const DURATION_SUFFIXES: &[&str] = &["ms", "s", "min", "h", "d"];
@@ -187,19 +185,15 @@ impl Quantity {
         let frac_len = i64::try_from(frac.len()).unwrap_or(i64::MAX);
         // Saturating is exact enough: shifts beyond ±10^18 overflow or round to 1n alike.
         let shift = scale.pow10.saturating_sub(frac_len).saturating_add(9);
-        let (truncated, inexact) = scale_digits(digits.as_bytes(), scale.multiplier, shift)
-            .ok_or(NumberError::Overflow)?;
+        let (truncated, inexact) =
+            scale_digits(digits.as_bytes(), scale.multiplier, shift).ok_or(NumberError::Overflow)?;
         let magnitude = truncated
             .checked_add(u128::from(inexact))
             .and_then(|m| i128::try_from(m).ok())
             .ok_or(NumberError::Overflow)?;
         let format = match scale.format {
-            QuantityFormat::BinarySI if magnitude > MAX_BINARY_NANOS => {
-                return Err(NumberError::Overflow)
-            }
-            QuantityFormat::BinarySI if magnitude > 0 && magnitude < NANOS_PER_UNIT => {
-                QuantityFormat::DecimalSI
-            }
+            QuantityFormat::BinarySI if magnitude > MAX_BINARY_NANOS => return Err(NumberError::Overflow),
+            QuantityFormat::BinarySI if magnitude > 0 && magnitude < NANOS_PER_UNIT => QuantityFormat::DecimalSI,
             format => format,
         };
         Ok(Quantity {
@@ -376,12 +370,9 @@ impl Duration {
         let shift = i64::try_from(frac.len()).map_or(i64::MIN, |len| -len);
         let digits = [int, frac].concat();
         let (millis, inexact) =
-            scale_digits(digits.as_bytes(), u128::from(unit.unsigned_abs()), shift)
-                .ok_or(NumberError::Overflow)?;
+            scale_digits(digits.as_bytes(), u128::from(unit.unsigned_abs()), shift).ok_or(NumberError::Overflow)?;
         if inexact {
-            return Err(NumberError::OutOfRange(
-                "a fraction of a millisecond".to_string(),
-            ));
+            return Err(NumberError::OutOfRange("a fraction of a millisecond".to_string()));
         }
         let millis = i64::try_from(millis).map_err(|_| NumberError::Overflow)?;
         Ok(Duration { millis })
@@ -459,10 +450,7 @@ pub fn classify_number(token: &str) -> Result<NumberLit, NumberError> {
     if !token.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(bad_suffix(token));
     }
-    let int_len = token
-        .bytes()
-        .take_while(|b| b.is_ascii_digit() || *b == b'_')
-        .count();
+    let int_len = token.bytes().take_while(|b| b.is_ascii_digit() || *b == b'_').count();
     let (int, rest) = token.split_at(int_len);
     let (frac, rest) = match rest.strip_prefix('.').map(split_digits) {
         Some((frac, after)) if !frac.is_empty() => (frac, after),
@@ -487,10 +475,7 @@ pub fn classify_number(token: &str) -> Result<NumberLit, NumberError> {
         number.push_str(frac);
     }
     match (suffix, exponent) {
-        ("", None) if frac.is_empty() => number
-            .parse()
-            .map(NumberLit::Int)
-            .map_err(|_| NumberError::Overflow),
+        ("", None) if frac.is_empty() => number.parse().map(NumberLit::Int).map_err(|_| NumberError::Overflow),
         ("", _) => {
             if let Some(exponent) = exponent {
                 number.push('e');
@@ -551,9 +536,7 @@ fn scale_digits(digits: &[u8], multiplier: u128, shift: i64) -> Option<(u128, bo
     };
     if shift >= 0 {
         let power = 10u128.checked_pow(u32::try_from(shift).ok()?)?;
-        let value = to_int(digits)?
-            .checked_mul(multiplier)?
-            .checked_mul(power)?;
+        let value = to_int(digits)?.checked_mul(multiplier)?.checked_mul(power)?;
         return Some((value, false));
     }
     // The last `cut` digits fall below the unit: split them off as a fraction
@@ -612,10 +595,7 @@ mod tests {
         assert_eq!(canonical("0.1"), "100m");
         assert_eq!(canonical("1024"), "1024");
         assert_eq!(
-            q("512Ki")
-                .checked_mul(2)
-                .map(Quantity::canonical)
-                .as_deref(),
+            q("512Ki").checked_mul(2).map(Quantity::canonical).as_deref(),
             Some("1Mi")
         );
         assert_eq!(canonical("0"), "0");
@@ -703,10 +683,7 @@ mod tests {
         let small = q("0.0001Ki");
         assert_eq!(small.format(), QuantityFormat::DecimalSI);
         assert_eq!(
-            small
-                .checked_mul(100_000)
-                .map(Quantity::canonical)
-                .as_deref(),
+            small.checked_mul(100_000).map(Quantity::canonical).as_deref(),
             Some("10240")
         );
         assert_eq!(q("-0.0001Ki").format(), QuantityFormat::DecimalSI);
@@ -717,10 +694,7 @@ mod tests {
     fn binary_si_beyond_i64_is_rejected_not_capped() {
         assert_eq!(Quantity::parse("8Ei"), None);
         assert_eq!(Quantity::parse("-8Ei"), None);
-        assert_eq!(
-            Quantity::from_literal("8", "Ei"),
-            Err(NumberError::Overflow)
-        );
+        assert_eq!(Quantity::from_literal("8", "Ei"), Err(NumberError::Overflow));
         assert_eq!(canonical("9223372036854775807"), "9223372036854775807");
     }
 
@@ -748,10 +722,7 @@ mod tests {
         assert_eq!(canonical("1e-30"), "1e-9");
         assert_eq!(canonical("1e-9223372036854775807"), "1e-9");
         assert_eq!(canonical("0.0000000000000000000000000000001"), "1n");
-        assert_eq!(
-            canonical("0.00000000000000000000000000000000000000000001Ei"),
-            "1n"
-        );
+        assert_eq!(canonical("0.00000000000000000000000000000000000000000001Ei"), "1n");
         assert_eq!(canonical("0.5n"), "1n");
         assert_eq!(canonical("0.0000000000000000000000000000"), "0");
     }
@@ -796,10 +767,7 @@ mod tests {
             canonical("170141183460469231731687303715884105727n"),
             "170141183460469231731687303715884105727n"
         );
-        assert_eq!(
-            Quantity::parse("170141183460469231731687303715884105728n"),
-            None
-        );
+        assert_eq!(Quantity::parse("170141183460469231731687303715884105728n"), None);
         assert_eq!(Quantity::parse("1000000000000000000000000000000"), None);
         assert_eq!(
             Quantity::from_literal("999999999999999999999999999999999999999", "E"),
@@ -811,14 +779,8 @@ mod tests {
     fn from_int_extremes() {
         assert_eq!(Quantity::from_int(1000).canonical(), "1k");
         assert_eq!(Quantity::from_int(1025).canonical(), "1025");
-        assert_eq!(
-            Quantity::from_int(i64::MAX).canonical(),
-            "9223372036854775807"
-        );
-        assert_eq!(
-            Quantity::from_int(i64::MIN).canonical(),
-            "-9223372036854775808"
-        );
+        assert_eq!(Quantity::from_int(i64::MAX).canonical(), "9223372036854775807");
+        assert_eq!(Quantity::from_int(i64::MIN).canonical(), "-9223372036854775808");
         assert_eq!(Quantity::from_int(0).format(), QuantityFormat::DecimalSI);
     }
 
@@ -867,18 +829,13 @@ mod tests {
         for suffix in ["", "n", "u", "X", "e3", "ki", "Gb"] {
             assert_eq!(
                 Quantity::from_literal("1", suffix),
-                Err(NumberError::BadSuffix {
-                    suffix: suffix.into()
-                }),
+                Err(NumberError::BadSuffix { suffix: suffix.into() }),
                 "{suffix:?}"
             );
         }
         for number in ["", "1.", ".5", "1e3", "-1", "1_0", "a"] {
             assert!(
-                matches!(
-                    Quantity::from_literal(number, "k"),
-                    Err(NumberError::OutOfRange(_))
-                ),
+                matches!(Quantity::from_literal(number, "k"), Err(NumberError::OutOfRange(_))),
                 "{number:?}"
             );
         }
@@ -886,10 +843,7 @@ mod tests {
 
     #[test]
     fn multiplication_keeps_the_format() {
-        assert_eq!(
-            q("1Gi").checked_mul(0).map(Quantity::canonical).as_deref(),
-            Some("0")
-        );
+        assert_eq!(q("1Gi").checked_mul(0).map(Quantity::canonical).as_deref(), Some("0"));
         assert_eq!(
             q("1Gi").checked_mul(-2).map(Quantity::canonical).as_deref(),
             Some("-2Gi")
@@ -898,10 +852,7 @@ mod tests {
             q("1e3").checked_mul(2).map(Quantity::format),
             Some(QuantityFormat::DecimalExponent)
         );
-        assert_eq!(
-            q("1e3").checked_mul(2).map(Quantity::canonical).as_deref(),
-            Some("2e3")
-        );
+        assert_eq!(q("1e3").checked_mul(2).map(Quantity::canonical).as_deref(), Some("2e3"));
         assert_eq!(
             q("4Ei").checked_mul(4).map(Quantity::canonical).as_deref(),
             Some("16Ei")
@@ -999,25 +950,15 @@ mod tests {
         assert_eq!(ms("0.5", "d"), Ok(43_200_000));
         assert_eq!(ms("0", "s"), Ok(0));
         assert_eq!(ms("1.0", "ms"), Ok(1));
-        let fraction = Err(NumberError::OutOfRange(
-            "a fraction of a millisecond".into(),
-        ));
+        let fraction = Err(NumberError::OutOfRange("a fraction of a millisecond".into()));
         assert_eq!(ms("1.5", "ms"), fraction);
         assert_eq!(ms("0.0001", "s"), fraction);
         assert_eq!(ms("0.00000000000000000000000000000000001", "d"), fraction);
         assert_eq!(ms("9223372036854775807", "ms"), Ok(i64::MAX));
         assert_eq!(ms("9223372036854775808", "ms"), Err(NumberError::Overflow));
         assert_eq!(ms("9223372036854775807", "d"), Err(NumberError::Overflow));
-        assert_eq!(
-            ms("1", "m"),
-            Err(NumberError::BadSuffix { suffix: "m".into() })
-        );
-        assert_eq!(
-            ms("1", "mins"),
-            Err(NumberError::BadSuffix {
-                suffix: "mins".into()
-            })
-        );
+        assert_eq!(ms("1", "m"), Err(NumberError::BadSuffix { suffix: "m".into() }));
+        assert_eq!(ms("1", "mins"), Err(NumberError::BadSuffix { suffix: "mins".into() }));
         assert!(matches!(ms("1e3", "s"), Err(NumberError::OutOfRange(_))));
     }
 
@@ -1062,9 +1003,7 @@ mod tests {
     }
 
     fn bad(suffix: &str) -> Result<NumberLit, NumberError> {
-        Err(NumberError::BadSuffix {
-            suffix: suffix.into(),
-        })
+        Err(NumberError::BadSuffix { suffix: suffix.into() })
     }
 
     #[test]
@@ -1073,10 +1012,7 @@ mod tests {
         assert_eq!(classify("0"), Ok(NumberLit::Int(0)));
         assert_eq!(classify("007"), Ok(NumberLit::Int(7)));
         assert_eq!(classify("1_000_000"), Ok(NumberLit::Int(1_000_000)));
-        assert_eq!(
-            classify("9223372036854775807"),
-            Ok(NumberLit::Int(i64::MAX))
-        );
+        assert_eq!(classify("9223372036854775807"), Ok(NumberLit::Int(i64::MAX)));
         assert_eq!(classify("9223372036854775808"), Err(NumberError::Overflow));
         assert_eq!(classify("1.5"), Ok(NumberLit::Float(1.5)));
         assert_eq!(classify("1_000.25"), Ok(NumberLit::Float(1000.25)));
@@ -1112,9 +1048,7 @@ mod tests {
         );
         assert_eq!(
             classify("7d"),
-            Ok(NumberLit::Duration(Duration::from_millis(
-                7 * MILLIS_PER_DAY
-            )))
+            Ok(NumberLit::Duration(Duration::from_millis(7 * MILLIS_PER_DAY)))
         );
         assert!(matches!(classify("1.5ms"), Err(NumberError::OutOfRange(_))));
         assert_eq!(

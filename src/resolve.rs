@@ -13,7 +13,10 @@ use std::collections::HashMap;
 pub enum Def {
     Item(ItemRef),
     /// An imported module; `import` is the import item, for W0001.
-    Module { module: ModuleId, import: ItemRef },
+    Module {
+        module: ModuleId,
+        import: ItemRef,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -65,11 +68,18 @@ pub fn resolve(program: &Program, diagnostics: &mut Diagnostics) -> Scopes {
                         let Some(&target) = module.imports.get(&index) else {
                             continue;
                         };
-                        let Some(name) = module_name(import.alias.as_ref(), &import.path.value, import.path.span, diagnostics)
+                        let Some(name) =
+                            module_name(import.alias.as_ref(), &import.path.value, import.path.span, diagnostics)
                         else {
                             continue;
                         };
-                        (name, Def::Module { module: target, import: this })
+                        (
+                            name,
+                            Def::Module {
+                                module: target,
+                                import: this,
+                            },
+                        )
                     }
                     _ => match item.name() {
                         Some(ident) => (ident.clone(), Def::Item(this)),
@@ -120,7 +130,10 @@ fn module_name(alias: Option<&Ident>, path: &str, span: Span, diagnostics: &mut 
                 format!("the file stem `{stem}` is not a name, so this import needs `as`"),
                 "no module name",
             )
-            .help(format!("write `import \"{path}\" as {}`", stem.replace(['-', '.'], "_"))),
+            .help(format!(
+                "write `import \"{path}\" as {}`",
+                stem.replace(['-', '.'], "_")
+            )),
         );
         None
     }

@@ -22,7 +22,10 @@ pub enum ValueKind {
     List(Vec<Value>),
     /// Records, maps and configuration blocks, in source order.
     Record(Vec<Entry>),
-    Secret { name: String, key: String },
+    Secret {
+        name: String,
+        key: String,
+    },
     /// Known only when the task is called or the workflow runs; its type was checked.
     Unknown,
 }

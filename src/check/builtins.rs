@@ -54,7 +54,9 @@ impl Builtin {
             Builtin::Min | Builtin::Max => "min(a, b, ...) and max(a, b, ...) take two or more numbers of one kind",
             Builtin::Clamp => "clamp(x, lo, hi) takes three numbers of one kind",
             Builtin::CeilDiv => "ceil_div(a, b) takes two ints",
-            Builtin::Ceil | Builtin::Floor | Builtin::Round => "ceil, floor and round take one int or float and return an int",
+            Builtin::Ceil | Builtin::Floor | Builtin::Round => {
+                "ceil, floor and round take one int or float and return an int"
+            }
             Builtin::Abs => "abs(x) takes one number",
             Builtin::Int => "int(x) takes one int or float (and truncates)",
             Builtin::Float => "float(x) takes one int or float",
@@ -90,18 +92,33 @@ impl Typed {
 }
 
 fn wrong_args(builtin: Builtin, span: Span, why: String) -> Diagnostic {
-    Diagnostic::new(Code::E0206, span, format!("wrong arguments to `{}`: {why}", builtin.name()), why)
-        .help(builtin.signature())
+    Diagnostic::new(
+        Code::E0206,
+        span,
+        format!("wrong arguments to `{}`: {why}", builtin.name()),
+        why,
+    )
+    .help(builtin.signature())
 }
 
 fn overflow(span: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0302, span, "integer overflow in a compile-time evaluation", "overflows")
-        .help("64-bit integers range from -9223372036854775808 to 9223372036854775807")
+    Diagnostic::new(
+        Code::E0302,
+        span,
+        "integer overflow in a compile-time evaluation",
+        "overflows",
+    )
+    .help("64-bit integers range from -9223372036854775808 to 9223372036854775807")
 }
 
 fn division_by_zero(span: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0301, span, "division by zero in a compile-time evaluation", "divides by zero")
-        .help("check the divisor; use `max(d, 1)` when it may be zero")
+    Diagnostic::new(
+        Code::E0301,
+        span,
+        "division by zero in a compile-time evaluation",
+        "divides by zero",
+    )
+    .help("check the divisor; use `max(d, 1)` when it may be zero")
 }
 
 /// Applies a builtin to already elaborated arguments; the result is unknown when an input is.
@@ -121,14 +138,14 @@ pub fn call(builtin: Builtin, args: &[Typed], span: Span) -> Result<Typed, Diagn
     let known = args.iter().all(|a| a.value.kind != ValueKind::Unknown);
     match builtin {
         Builtin::Min | Builtin::Max | Builtin::Clamp => {
-            let ty = numeric_join(args).ok_or_else(|| {
-                wrong_args(builtin, span, format!("cannot compare {}", type_list(args)))
-            })?;
+            let ty = numeric_join(args)
+                .ok_or_else(|| wrong_args(builtin, span, format!("cannot compare {}", type_list(args))))?;
             if !known {
                 return Ok(Typed::unknown(ty, span));
             }
             let pick = |a: &Typed, b: &Typed, want_less: bool| -> Result<Typed, Diagnostic> {
-                let less = compare(&a.value.kind, &b.value.kind).ok_or_else(|| wrong_args(builtin, span, "incomparable values".into()))?
+                let less = compare(&a.value.kind, &b.value.kind)
+                    .ok_or_else(|| wrong_args(builtin, span, "incomparable values".into()))?
                     == std::cmp::Ordering::Less;
                 Ok(if less == want_less { a.clone() } else { b.clone() })
             };
@@ -136,7 +153,11 @@ pub fn call(builtin: Builtin, args: &[Typed], span: Span) -> Result<Typed, Diagn
                 Builtin::Clamp => {
                     let (x, lo, hi) = (&args[0], &args[1], &args[2]);
                     if compare(&lo.value.kind, &hi.value.kind) == Some(std::cmp::Ordering::Greater) {
-                        return Err(wrong_args(builtin, span, "the lower bound is above the upper bound".into()));
+                        return Err(wrong_args(
+                            builtin,
+                            span,
+                            "the lower bound is above the upper bound".into(),
+                        ));
                     }
                     let raised = pick(x, lo, false)?;
                     pick(&raised, hi, true)?
@@ -166,7 +187,11 @@ pub fn call(builtin: Builtin, args: &[Typed], span: Span) -> Result<Typed, Diagn
                     let q = a.checked_div(*b).ok_or_else(|| overflow(span))?;
                     let r = a.checked_rem(*b).ok_or_else(|| overflow(span))?;
                     let up = r != 0 && ((r > 0) == (*b > 0));
-                    let q = if up { q.checked_add(1).ok_or_else(|| overflow(span))? } else { q };
+                    let q = if up {
+                        q.checked_add(1).ok_or_else(|| overflow(span))?
+                    } else {
+                        q
+                    };
                     Ok(Typed::new(Ty::Int, ValueKind::Int(q), span))
                 }
                 _ => Ok(Typed::unknown(Ty::Int, span)),
@@ -186,8 +211,9 @@ pub fn call(builtin: Builtin, args: &[Typed], span: Span) -> Result<Typed, Diagn
                         Builtin::Round => x.round(),
                         _ => x.trunc(),
                     };
-                    // i64::MAX as f64 rounds up to 2^63, so the upper test is exclusive.
-                    if !(r >= -9.223_372_036_854_775_808e18 && r < 9.223_372_036_854_775_808e18) {
+                    // 2^63 is exactly representable; i64's range is [-2^63, 2^63).
+                    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+                    if !(-TWO_POW_63..TWO_POW_63).contains(&r) {
                         return Err(overflow(span));
                     }
                     ValueKind::Int(r as i64)
@@ -257,7 +283,11 @@ pub fn call(builtin: Builtin, args: &[Typed], span: Span) -> Result<Typed, Diagn
                     },
                     span,
                 )),
-                _ => Err(wrong_args(builtin, span, "the secret's name and key must be known at build time".into())),
+                _ => Err(wrong_args(
+                    builtin,
+                    span,
+                    "the secret's name and key must be known at build time".into(),
+                )),
             }
         }
     }
@@ -410,7 +440,13 @@ pub fn binary(op: BinaryOp, lhs: &Typed, rhs: &Typed, span: Span) -> Result<Type
 fn evaluate(op: BinaryOp, l: &ValueKind, r: &ValueKind, span: Span) -> Result<ValueKind, Diagnostic> {
     use BinaryOp::*;
     use ValueKind::*;
-    let float = |x: f64| if x.is_finite() { Ok(Float(x)) } else { Err(overflow(span)) };
+    let float = |x: f64| {
+        if x.is_finite() {
+            Ok(Float(x))
+        } else {
+            Err(overflow(span))
+        }
+    };
     Ok(match (op, l, r) {
         (And, Bool(a), Bool(b)) => Bool(*a && *b),
         (Or, Bool(a), Bool(b)) => Bool(*a || *b),
@@ -489,7 +525,11 @@ pub fn unary(op: UnaryOp, operand: &Typed, span: Span) -> Result<Typed, Diagnost
             format!("`{symbol}` cannot apply to {}", operand.ty),
             format!("{symbol}{}", operand.ty),
         )
-        .help(if op == UnaryOp::Not { "`!` takes a bool" } else { "`-` takes a number" }));
+        .help(if op == UnaryOp::Not {
+            "`!` takes a bool"
+        } else {
+            "`-` takes a number"
+        }));
     }
     Ok(Typed::new(operand.ty.clone(), value, span))
 }

@@ -169,7 +169,9 @@ impl Checker<'_> {
                     format!("`{name}` is used before its binding"),
                     "not bound yet",
                 )
-                .help(format!("move `let {name} = ...` above this use, or wait for it with `after {name}`")),
+                .help(format!(
+                    "move `let {name} = ...` above this use, or wait for it with `after {name}`"
+                )),
             );
             return Typed::error(span);
         }
@@ -179,24 +181,26 @@ impl Checker<'_> {
                 self.used_imports.insert(import);
                 Typed::unknown(Ty::Module(module), span)
             }
-            None => match Builtin::lookup(name) {
-                Some(builtin) => Typed::unknown(Ty::Builtin(builtin), span),
-                None => {
-                    let mut candidates: Vec<&str> = env.locals.iter().map(|l| l.name.as_str()).collect();
-                    if let Some(scope) = self.scopes.of(env.module) {
-                        candidates.extend(scope.names());
-                    }
-                    candidates.extend(BUILTINS.iter().map(|(n, _)| *n));
-                    let mut diagnostic =
-                        Diagnostic::new(Code::E0101, span, format!("unknown name `{name}`"), "not defined");
-                    diagnostic = match crate::diagnostics::did_you_mean(name, candidates) {
+            None => {
+                match Builtin::lookup(name) {
+                    Some(builtin) => Typed::unknown(Ty::Builtin(builtin), span),
+                    None => {
+                        let mut candidates: Vec<&str> = env.locals.iter().map(|l| l.name.as_str()).collect();
+                        if let Some(scope) = self.scopes.of(env.module) {
+                            candidates.extend(scope.names());
+                        }
+                        candidates.extend(BUILTINS.iter().map(|(n, _)| *n));
+                        let mut diagnostic =
+                            Diagnostic::new(Code::E0101, span, format!("unknown name `{name}`"), "not defined");
+                        diagnostic = match crate::diagnostics::did_you_mean(name, candidates) {
                         Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
                         None => diagnostic.help("define it with `const`, `cluster`, `task` or `workflow`, or import the module that has it"),
                     };
-                    self.diagnostics.push(diagnostic);
-                    Typed::error(span)
+                        self.diagnostics.push(diagnostic);
+                        Typed::error(span)
+                    }
                 }
-            },
+            }
         }
     }
 
@@ -298,7 +302,11 @@ impl Checker<'_> {
                                 format!("`{}` takes its arguments by position", builtin.name()),
                                 "named argument",
                             )
-                            .help(format!("write `{}(...)` without `{} =`", builtin.name(), name.name)),
+                            .help(format!(
+                                "write `{}(...)` without `{} =`",
+                                builtin.name(),
+                                name.name
+                            )),
                         );
                     }
                     typed_args.push(self.expr(&arg.value, env, None));
@@ -407,7 +415,12 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::E0204,
                     span,
-                    format!("missing argument{} {} to `{}`", plural(missing.len()), quoted_list(&missing), name.name),
+                    format!(
+                        "missing argument{} {} to `{}`",
+                        plural(missing.len()),
+                        quoted_list(&missing),
+                        name.name
+                    ),
                     "missing arguments",
                 )
                 .label(name.span, "defined here")
@@ -462,7 +475,11 @@ impl Checker<'_> {
                                 Diagnostic::new(
                                     Code::E0202,
                                     field.key.span,
-                                    format!("unknown field `{}` for the record {}", field.key.name, Ty::Record(fields.clone())),
+                                    format!(
+                                        "unknown field `{}` for the record {}",
+                                        field.key.name,
+                                        Ty::Record(fields.clone())
+                                    ),
                                     "unknown field",
                                 )
                                 .suggest(&field.key.name, names),
@@ -501,7 +518,14 @@ impl Checker<'_> {
 
     /// A configuration block checked field by field against `schema`, merged over `base`
     /// (a refinement) key by key (§7).
-    pub(super) fn config(&mut self, block: &Block, schema: Schema, env: &Env, base: Option<&Value>, path: &str) -> Value {
+    pub(super) fn config(
+        &mut self,
+        block: &Block,
+        schema: Schema,
+        env: &Env,
+        base: Option<&Value>,
+        path: &str,
+    ) -> Value {
         let mut entries: Vec<Entry> = match base.map(|b| &b.kind) {
             Some(ValueKind::Record(entries)) => entries.clone(),
             _ => Vec::new(),
@@ -616,27 +640,31 @@ impl Checker<'_> {
             _ => None,
         };
         if let Some(message) = problem {
-            self.diagnostics.push(
-                Diagnostic::new(Code::E0303, value.span, message, "out of range")
-                    .help("replica counts are 0 to 2147483647, counts and TTLs are not negative, durations are whole seconds"),
-            );
+            self.diagnostics
+                .push(Diagnostic::new(Code::E0303, value.span, message, "out of range").help(
+                    "replica counts are 0 to 2147483647, counts and TTLs are not negative, durations are whole seconds",
+                ));
         }
     }
 
     fn no_label(&mut self, label: Option<&crate::ast::PlainString>) {
         if let Some(label) = label {
             self.diagnostics.push(
-                Diagnostic::new(Code::E0202, label.span, "only `worker` groups take a name", "unexpected name")
-                    .help("remove the string after the field name"),
+                Diagnostic::new(
+                    Code::E0202,
+                    label.span,
+                    "only `worker` groups take a name",
+                    "unexpected name",
+                )
+                .help("remove the string after the field name"),
             );
         }
     }
 
     fn duplicate_key(&mut self, block: &Block, field: &crate::ast::Field) {
-        let first = block
-            .fields
-            .iter()
-            .find(|f| f.key.name == field.key.name && f.label.as_ref().map(|l| &l.value) == field.label.as_ref().map(|l| &l.value));
+        let first = block.fields.iter().find(|f| {
+            f.key.name == field.key.name && f.label.as_ref().map(|l| &l.value) == field.label.as_ref().map(|l| &l.value)
+        });
         if let Some(first) = first {
             if first.key.span != field.key.span {
                 self.diagnostics.push(

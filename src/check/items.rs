@@ -42,7 +42,10 @@ impl<'a> Checker<'a> {
     /// The value of a constant or cluster (evaluated once), or the type of a task or workflow.
     pub(super) fn item_value(&mut self, item_ref: ItemRef, span: Span, expected: Option<&Ty>) -> Typed {
         let program = self.program;
-        let Some(item) = program.module(item_ref.module).and_then(|m| m.items().get(item_ref.index)) else {
+        let Some(item) = program
+            .module(item_ref.module)
+            .and_then(|m| m.items().get(item_ref.index))
+        else {
             return Typed::error(span);
         };
         match &item.kind {
@@ -86,15 +89,34 @@ impl<'a> Checker<'a> {
     }
 
     fn cluster(&mut self, cluster: &ast::Cluster, env: &Env) -> Typed {
-        let base = cluster.base.as_ref().map(|b| self.expr(b, env, Some(&Ty::Config(Schema::Cluster))));
-        let value = self.config(&cluster.body, Schema::Cluster, env, base.as_ref().map(|b| &b.value), "cluster");
+        let base = cluster
+            .base
+            .as_ref()
+            .map(|b| self.expr(b, env, Some(&Ty::Config(Schema::Cluster))));
+        let value = self.config(
+            &cluster.body,
+            Schema::Cluster,
+            env,
+            base.as_ref().map(|b| &b.value),
+            "cluster",
+        );
         Typed::with_value(Ty::Config(Schema::Cluster), value)
     }
 
     fn report_item_cycle(&mut self, members: &[ItemRef]) {
         // Start at the first member in source order so every entry point reports one message.
-        let start = members.iter().enumerate().min_by_key(|(_, r)| **r).map_or(0, |(i, _)| i);
-        let ordered: Vec<ItemRef> = members.iter().cycle().skip(start).take(members.len()).copied().collect();
+        let start = members
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, r)| **r)
+            .map_or(0, |(i, _)| i);
+        let ordered: Vec<ItemRef> = members
+            .iter()
+            .cycle()
+            .skip(start)
+            .take(members.len())
+            .copied()
+            .collect();
         let named: Vec<(String, Span)> = ordered
             .iter()
             .filter_map(|r| self.item(*r).and_then(Item::name).map(|n| (n.name.clone(), n.span)))
@@ -122,8 +144,13 @@ impl<'a> Checker<'a> {
         match ty {
             TypeExpr::Named(ident) => named_type(&ident.name).unwrap_or_else(|| {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::E0101, ident.span, format!("unknown type `{}`", ident.name), "not a type")
-                        .suggest(&ident.name, TYPE_NAMES.iter().copied()),
+                    Diagnostic::new(
+                        Code::E0101,
+                        ident.span,
+                        format!("unknown type `{}`", ident.name),
+                        "not a type",
+                    )
+                    .suggest(&ident.name, TYPE_NAMES.iter().copied()),
                 );
                 Ty::Error
             }),
@@ -220,7 +247,12 @@ impl<'a> Checker<'a> {
                 let const_env = Env::new(env.module, Context::Const);
                 self.expr(default, &const_env, Some(&ty));
             }
-            env.bind(&param.name.name, Typed::unknown(ty, param.name.span), param.name.span, LocalKind::Param);
+            env.bind(
+                &param.name.name,
+                Typed::unknown(ty, param.name.span),
+                param.name.span,
+                LocalKind::Param,
+            );
         }
     }
 
@@ -237,7 +269,12 @@ impl<'a> Checker<'a> {
         };
         // `${outputs.NAME}` is the URI where the task writes that output: a str.
         let uris = outputs.into_iter().map(|(name, _)| (name, Ty::Str)).collect();
-        env.bind("outputs", Typed::unknown(Ty::Record(uris), task.name.span), task.name.span, LocalKind::Outputs);
+        env.bind(
+            "outputs",
+            Typed::unknown(Ty::Record(uris), task.name.span),
+            task.name.span,
+            LocalKind::Outputs,
+        );
         self.config(&task.body, Schema::Task, &env, None, "task");
         self.unused_locals(&env, item.module);
     }
@@ -344,8 +381,13 @@ impl<'a> Checker<'a> {
                     .help("put the overrides on the task calls inside that workflow"),
                 ),
                 _ => self.diagnostics.push(
-                    Diagnostic::new(Code::E0207, with_span, "`with` applies only to a task call", "not on a call")
-                        .help("remove `with { ... }`, or call a task"),
+                    Diagnostic::new(
+                        Code::E0207,
+                        with_span,
+                        "`with` applies only to a task call",
+                        "not on a call",
+                    )
+                    .help("remove `with { ... }`, or call a task"),
                 ),
             }
         }
@@ -393,7 +435,10 @@ impl<'a> Checker<'a> {
                 if !typed.ty.assignable_to(&expected) {
                     let mut d = mismatch(value.span, &expected, &typed.ty);
                     d.code = Code::E0402;
-                    d.message = format!("`{}` returns {}, but its output is {expected}", workflow.name.name, typed.ty);
+                    d.message = format!(
+                        "`{}` returns {}, but its output is {expected}",
+                        workflow.name.name, typed.ty
+                    );
                     self.diagnostics.push(d);
                 }
             }
@@ -401,7 +446,10 @@ impl<'a> Checker<'a> {
                 Diagnostic::new(
                     Code::E0402,
                     workflow.name.span,
-                    format!("workflow `{}` declares the output {expected} but has no `return`", workflow.name.name),
+                    format!(
+                        "workflow `{}` declares the output {expected} but has no `return`",
+                        workflow.name.name
+                    ),
                     "no `return`",
                 )
                 .help("end the workflow with `return VALUE`"),
@@ -415,7 +463,10 @@ impl<'a> Checker<'a> {
                         format!("workflow `{}` has no output, but returns a value", workflow.name.name),
                         "returned here",
                     )
-                    .help(format!("declare the output: `workflow {}(...) -> TYPE`", workflow.name.name)),
+                    .help(format!(
+                        "declare the output: `workflow {}(...) -> TYPE`",
+                        workflow.name.name
+                    )),
                 );
             }
             (None, None) => {}
@@ -424,7 +475,11 @@ impl<'a> Checker<'a> {
 
     /// E0401 for steps that wait on each other through data and `after`.
     fn step_cycles(&mut self, lets: &[&ast::Let]) {
-        let index: HashMap<&str, usize> = lets.iter().enumerate().map(|(i, l)| (l.name.name.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = lets
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.name.name.as_str(), i))
+            .collect();
         let edges: Vec<Vec<usize>> = lets
             .iter()
             .map(|l| {
@@ -500,7 +555,9 @@ impl<'a> Checker<'a> {
                 .filter_map(|&i| workflows.get(i))
                 .filter_map(|r| self.item(*r).and_then(Item::name).map(|n| (n.name.clone(), n.span)))
                 .collect();
-            let Some((first, span)) = names.first().cloned() else { continue };
+            let Some((first, span)) = names.first().cloned() else {
+                continue;
+            };
             let chain: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).chain([first.as_str()]).collect();
             let mut diagnostic = Diagnostic::new(
                 Code::E0401,
@@ -530,8 +587,13 @@ impl<'a> Checker<'a> {
                 LocalKind::Let { is_call: true } | LocalKind::Outputs => continue,
             };
             self.diagnostics.push(
-                Diagnostic::new(Code::W0001, local.span, format!("unused {what} `{}`", local.name), "never used")
-                    .help(format!("remove it, or name it `_{}` to keep it", local.name)),
+                Diagnostic::new(
+                    Code::W0001,
+                    local.span,
+                    format!("unused {what} `{}`", local.name),
+                    "never used",
+                )
+                .help(format!("remove it, or name it `_{}` to keep it", local.name)),
             );
         }
     }

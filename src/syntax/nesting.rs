@@ -73,7 +73,10 @@ pub fn check(file: FileId, text: &str) -> Option<Diagnostic> {
 }
 
 fn preceded_by_word(bytes: &[u8], i: usize) -> bool {
-    i > 0 && bytes.get(i - 1).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    i > 0
+        && bytes
+            .get(i - 1)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// Bytes up to and including `end` (or to the end of the input).
