@@ -30,7 +30,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        self.workflow_recursion();
+        self.workflow_calls();
         self.unused_imports();
     }
 
@@ -518,8 +518,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// E0401 for workflows that call themselves, directly or through others.
-    fn workflow_recursion(&mut self) {
+    /// E0401 for workflows that call themselves, directly or through others; E0203 for task
+    /// outputs that no workflow gives a `storage`.
+    fn workflow_calls(&mut self) {
         let program = self.program;
         let workflows: Vec<ItemRef> = program
             .modules()
@@ -529,26 +530,60 @@ impl<'a> Checker<'a> {
                 })
             })
             .collect();
+        // Calls of tasks with outputs in workflows without `storage`: they need a caller's.
+        let mut unstored: Vec<(usize, Span, String)> = Vec::new();
         let edges: Vec<Vec<usize>> = workflows
             .iter()
-            .map(|w| {
+            .enumerate()
+            .map(|(i, w)| {
                 let Some(ItemKind::Workflow(workflow)) = self.item(*w).map(|i| &i.kind) else {
                     return Vec::new();
                 };
+                let has_storage = workflow
+                    .body
+                    .iter()
+                    .any(|s| matches!(s, Stmt::Setting(f) if f.key.name == "storage"));
                 let env = Env::new(w.module, Context::Workflow);
                 let mut called = Vec::new();
                 for stmt in &workflow.body {
-                    if let Stmt::Let(l) = stmt {
-                        if let ExprKind::Call(callee, _) = &l.value.kind {
-                            if let Ty::Workflow(target) = self.callee_kind(callee, &env) {
-                                called.extend(workflows.iter().position(|x| *x == target));
+                    let Stmt::Let(l) = stmt else { continue };
+                    let ExprKind::Call(callee, _) = &l.value.kind else {
+                        continue;
+                    };
+                    match self.callee_kind(callee, &env) {
+                        Ty::Workflow(target) => called.extend(workflows.iter().position(|x| *x == target)),
+                        Ty::Task(task) if !has_storage => {
+                            if let Some(ItemKind::Task(t)) = self.item(task).map(|i| &i.kind) {
+                                if t.output.is_some() {
+                                    unstored.push((i, l.value.span, t.name.name.clone()));
+                                }
                             }
                         }
+                        _ => {}
                     }
                 }
                 called
             })
             .collect();
+        let called: HashSet<usize> = edges.iter().flatten().copied().collect();
+        for (workflow, span, task) in unstored {
+            if called.contains(&workflow)
+                || self
+                    .program
+                    .is_stdlib(workflows.get(workflow).map_or(ModuleId(0), |w| w.module))
+            {
+                continue;
+            }
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0203,
+                    span,
+                    format!("`{task}` has outputs, but this workflow sets no `storage` for them"),
+                    "outputs need storage",
+                )
+                .help("add `storage = \"s3://bucket/prefix\"` to the workflow"),
+            );
+        }
         for cycle in crate::dag::cycles(workflows.len(), |n| edges.get(n).cloned().unwrap_or_default()) {
             let names: Vec<(String, Span)> = cycle
                 .iter()
