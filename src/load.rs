@@ -251,6 +251,7 @@ fn not_found(path: &ast::PlainString, why: &str) -> Diagnostic {
         format!("cannot import `{}`: {why}", path.value),
         "import not found",
     )
+    .help("check the path; a file import is relative to the importing file")
 }
 
 fn outside_root(path: &ast::PlainString, what: &str) -> Diagnostic {

@@ -17,6 +17,8 @@ pub enum Def {
         module: ModuleId,
         import: ItemRef,
     },
+    /// An import that failed (already reported): its uses stay quiet.
+    Unloaded,
 }
 
 #[derive(Debug, Default)]
@@ -40,7 +42,7 @@ impl Scope {
     pub fn items(&self) -> impl Iterator<Item = (&str, ItemRef)> {
         self.names.iter().filter_map(|(n, (d, _))| match d {
             Def::Item(r) => Some((n.as_str(), *r)),
-            Def::Module { .. } => None,
+            Def::Module { .. } | Def::Unloaded => None,
         })
     }
 }

@@ -181,6 +181,7 @@ impl Checker<'_> {
                 self.used_imports.insert(import);
                 Typed::unknown(Ty::Module(module), span)
             }
+            Some(Def::Unloaded) => Typed::error(span),
             None => {
                 match Builtin::lookup(name) {
                     Some(builtin) => Typed::unknown(Ty::Builtin(builtin), span),
@@ -494,12 +495,19 @@ impl Checker<'_> {
                     .filter(|n| !block.fields.iter().any(|f| f.key.name == *n))
                     .collect();
                 if !missing.is_empty() {
-                    self.diagnostics.push(Diagnostic::new(
-                        Code::E0203,
-                        span,
-                        format!("missing field{} {}", plural(missing.len()), quoted_list(&missing)),
-                        "incomplete record",
-                    ));
+                    let code = if path == "return" { Code::E0402 } else { Code::E0203 };
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            code,
+                            span,
+                            format!("missing field{} {}", plural(missing.len()), quoted_list(&missing)),
+                            "incomplete record",
+                        )
+                        .help(format!(
+                            "add `{} = ...` to the record",
+                            missing.first().copied().unwrap_or("")
+                        )),
+                    );
                 }
                 Typed::new(Ty::Record(fields.clone()), ValueKind::Record(entries), span)
             }

@@ -613,7 +613,8 @@ impl<'a> Checker<'a> {
             return;
         }
         for local in &env.locals {
-            if local.used.get() || local.name.starts_with('_') {
+            let bound_twice = env.locals.iter().filter(|l| l.name == local.name).count() > 1;
+            if local.used.get() || local.name.starts_with('_') || bound_twice {
                 continue;
             }
             let what = match local.kind {

@@ -83,13 +83,27 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
         pest::error::InputLocation::Pos(p) => (p, p),
         pest::error::InputLocation::Span((s, e)) => (s, e),
     };
+    let at_end = text.get(start..).is_some_and(|rest| rest.trim().is_empty());
+    let help = syntax_help(text, start);
+    // At the end of the file, point at the last token rather than past it.
+    let start = if at_end {
+        text.get(..start)
+            .map_or(start, |before| before.trim_end().len().saturating_sub(1))
+    } else {
+        start
+    };
+    let end = if at_end { start } else { end.max(start) };
     // Point at the whole offending token, not an empty position.
     let end = if end > start {
         end
     } else {
         start + token_len(text.get(start..).unwrap_or(""))
     };
-    let found = describe_found(text.get(start..end).unwrap_or(""));
+    let found = if at_end {
+        "end of file".to_owned()
+    } else {
+        describe_found(text.get(start..end).unwrap_or(""))
+    };
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => expected_list(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
@@ -100,14 +114,14 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
         format!("syntax error: expected {expected}, found {found}"),
         format!("expected {expected}"),
     )
-    .help(syntax_help(text, start))
+    .help(help)
 }
 
 fn syntax_help(text: &str, at: usize) -> String {
     let rest = text.get(at..).unwrap_or("");
     if rest.starts_with('$') || rest.starts_with("\\") {
         "inside a string, write `$$` for a literal `$` and use only the escapes \\\" \\\\ \\n \\t \\u{...}".into()
-    } else if rest.is_empty() {
+    } else if rest.trim().is_empty() {
         "the file ends too early: check for an unclosed `{`, `(`, `[` or string".into()
     } else {
         "see the language reference §2–§6 for the syntax".into()
