@@ -67,21 +67,21 @@ pub fn resolve(program: &Program, diagnostics: &mut Diagnostics) -> Scopes {
                 let this = ItemRef { module: id, index };
                 let (name, def) = match &item.kind {
                     ItemKind::Import(import) => {
-                        let Some(&target) = module.imports.get(&index) else {
-                            continue;
-                        };
                         let Some(name) =
                             module_name(import.alias.as_ref(), &import.path.value, import.path.span, diagnostics)
                         else {
                             continue;
                         };
-                        (
-                            name,
-                            Def::Module {
-                                module: target,
-                                import: this,
-                            },
-                        )
+                        match module.imports.get(&index) {
+                            Some(&target) => (
+                                name,
+                                Def::Module {
+                                    module: target,
+                                    import: this,
+                                },
+                            ),
+                            None => (name, Def::Unloaded),
+                        }
                     }
                     _ => match item.name() {
                         Some(ident) => (ident.clone(), Def::Item(this)),
