@@ -14,6 +14,9 @@ pub struct Lowerer<'a> {
     diagnostics: &'a mut Diagnostics,
 }
 
+/// A task's or workflow's name, parameters and output, and the pair of its body.
+type Signature<'i> = (Ident, Vec<Param>, Option<OutputDecl>, Pair<'i, Rule>);
+
 /// An expression with the height of its tree, so deep trees are refused before any recursive
 /// pass (or `Drop`) walks them.
 struct Lowered {
@@ -92,16 +95,7 @@ impl<'a> Lowerer<'a> {
                 ItemKind::Cluster(Cluster { name, base, body })
             }
             Rule::task_item => {
-                let name = self.ident(inner.next()?);
-                let params = self.params(inner.next()?);
-                let mut next = inner.next()?;
-                let output = if next.as_rule() == Rule::output_decl {
-                    let output = self.output_decl(next);
-                    next = inner.next()?;
-                    output
-                } else {
-                    None
-                };
+                let (name, params, output, next) = self.signature(&mut inner)?;
                 let body = self.block(next).0;
                 ItemKind::Task(Task {
                     name,
@@ -111,16 +105,7 @@ impl<'a> Lowerer<'a> {
                 })
             }
             Rule::workflow_item => {
-                let name = self.ident(inner.next()?);
-                let params = self.params(inner.next()?);
-                let mut next = inner.next()?;
-                let output = if next.as_rule() == Rule::output_decl {
-                    let output = self.output_decl(next);
-                    next = inner.next()?;
-                    output
-                } else {
-                    None
-                };
+                let (name, params, output, next) = self.signature(&mut inner)?;
                 let body_span = self.span(&next);
                 let body = next.into_inner().filter_map(|p| self.statement(p)).collect();
                 ItemKind::Workflow(Workflow {
@@ -134,6 +119,19 @@ impl<'a> Lowerer<'a> {
             _ => return None,
         };
         Some(Item { doc, kind, span })
+    }
+
+    /// `NAME(PARAMS) [-> OUTPUT]` of a task or workflow, and the pair of its body.
+    fn signature<'i>(&mut self, inner: &mut Pairs<'i, Rule>) -> Option<Signature<'i>> {
+        let name = self.ident(inner.next()?);
+        let params = self.params(inner.next()?);
+        let next = inner.next()?;
+        if next.as_rule() == Rule::output_decl {
+            let output = self.output_decl(next);
+            Some((name, params, output, inner.next()?))
+        } else {
+            Some((name, params, None, next))
+        }
     }
 
     fn params(&mut self, pair: Pair<'_, Rule>) -> Vec<Param> {
