@@ -248,6 +248,25 @@ pub enum BinaryOp {
 }
 
 impl BinaryOp {
+    /// The operator's name in deferred expressions (§9.1).
+    pub fn op_name(self) -> &'static str {
+        match self {
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Rem => "mod",
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Lt => "lt",
+            BinaryOp::Le => "le",
+            BinaryOp::Gt => "gt",
+            BinaryOp::Ge => "ge",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Ne => "ne",
+            BinaryOp::And => "and",
+            BinaryOp::Or => "or",
+        }
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinaryOp::Mul => "*",

@@ -31,6 +31,40 @@ pub fn cycles(count: usize, successors: impl Fn(usize) -> Vec<usize>) -> Vec<Vec
     found
 }
 
+/// The nodes `0..count` in an order where every node comes after its dependencies, the
+/// smallest ready node first (so the order is stable); `None` when there is a cycle.
+pub fn topological_order(count: usize, dependencies: impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>> {
+    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(count, count);
+    let nodes: Vec<_> = (0..count).map(|_| graph.add_node(())).collect();
+    for to in 0..count {
+        for from in dependencies(to) {
+            if let (Some(&a), Some(&b)) = (nodes.get(from), nodes.get(to)) {
+                graph.update_edge(a, b, ());
+            }
+        }
+    }
+    let mut waiting: Vec<usize> = nodes
+        .iter()
+        .map(|&n| graph.neighbors_directed(n, petgraph::Direction::Incoming).count())
+        .collect();
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> =
+        (0..count).filter(|&n| waiting.get(n) == Some(&0)).map(std::cmp::Reverse).collect();
+    let mut order = Vec::with_capacity(count);
+    while let Some(std::cmp::Reverse(node)) = ready.pop() {
+        order.push(node);
+        let Some(&index) = nodes.get(node) else { continue };
+        for next in graph.neighbors_directed(index, petgraph::Direction::Outgoing) {
+            if let Some(w) = waiting.get_mut(next.index()) {
+                *w -= 1;
+                if *w == 0 {
+                    ready.push(std::cmp::Reverse(next.index()));
+                }
+            }
+        }
+    }
+    (order.len() == count).then_some(order)
+}
+
 /// A path from `start` back to itself through `members` (breadth-first, so the shortest).
 fn path_back(start: usize, members: &[usize], successors: &impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>> {
     let mut parent: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
@@ -61,6 +95,14 @@ fn path_back(start: usize, members: &[usize], successors: &impl Fn(usize) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orders_dependencies_first_and_stably() {
+        let deps = [vec![2], vec![], vec![1]];
+        assert_eq!(topological_order(3, |n| deps[n].clone()), Some(vec![1, 2, 0]));
+        let cyclic = [vec![1], vec![0]];
+        assert_eq!(topological_order(2, |n| cyclic[n].clone()), None);
+    }
 
     #[test]
     fn finds_each_cycle_in_order() {

@@ -7,7 +7,10 @@ pub mod ast;
 pub mod check;
 pub mod dag;
 pub mod diagnostics;
+pub mod emit;
 pub mod load;
+pub mod names;
+pub mod plan;
 pub mod pod;
 pub mod quantity;
 pub mod resolve;
@@ -17,6 +20,10 @@ pub mod syntax;
 pub mod types;
 pub mod value;
 
+pub use check::UsageError;
+pub use plan::BuildOptions;
+
+use check::Targets;
 use diagnostics::{Diagnostic, Diagnostics};
 use load::FileSystem;
 use source::SourceMap;
@@ -28,15 +35,100 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The result of a build: the files to write (none when there is any error).
+pub struct Built {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    /// `Err` when the command line names nothing to build.
+    pub workflows: Result<Vec<BuiltWorkflow>, UsageError>,
+}
+
+/// One output directory, `OUT/<name>/`.
+pub struct BuiltWorkflow {
+    pub name: String,
+    /// Paths relative to the directory, with their contents, in a stable order.
+    pub files: Vec<(String, String)>,
+    /// The complete RayJobs as YAML documents, for `-o -`.
+    pub rayjobs: Vec<String>,
+    /// Nodes left as templates, each with its deferred fields' pointers and expressions.
+    pub deferred: Vec<(String, Vec<String>)>,
+}
+
 /// `rwfc check`: loads `main` (its path relative to `root`, and its bytes) with its imports,
-/// resolves names and type-checks every item. Each stage reports all it finds and goes on.
+/// resolves names, type-checks every item and instantiates every workflow and every task no
+/// workflow calls, reporting what a build would. Each stage reports all it finds and goes on.
 pub fn check(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8]) -> Checked {
     let mut diagnostics = Diagnostics::new();
     let program = load::load(fs, root, main, bytes, &mut diagnostics);
     let scopes = resolve::resolve(&program, &mut diagnostics);
-    check::check(&program, &scopes, &mut diagnostics);
+    let options = BuildOptions::default();
+    if let Ok(plan) = check::check(&program, &scopes, Targets::Check, &mut diagnostics) {
+        for workflow in &plan.workflows {
+            for node in &workflow.nodes {
+                emit::rayjob(workflow, node, &options, &program.sources, &mut diagnostics);
+            }
+        }
+    }
     Checked {
         sources: program.sources,
         diagnostics: diagnostics.into_sorted(),
     }
+}
+
+/// `rwfc build`: everything `check` does for the targets `options` names, then the RayJobs
+/// and workflow manifests, produced only when no error was found.
+pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options: &BuildOptions) -> Built {
+    let mut diagnostics = Diagnostics::new();
+    let program = load::load(fs, root, main, bytes, &mut diagnostics);
+    let scopes = resolve::resolve(&program, &mut diagnostics);
+    let workflows = check::check(&program, &scopes, Targets::Build(options), &mut diagnostics).map(|plan| {
+        let mut built = Vec::new();
+        for workflow in &plan.workflows {
+            let jobs: Vec<emit::EmittedJob> = workflow
+                .nodes
+                .iter()
+                .map(|node| emit::rayjob(workflow, node, options, &program.sources, &mut diagnostics))
+                .collect();
+            let mut files = Vec::new();
+            let mut rayjobs = Vec::new();
+            let mut deferred = Vec::new();
+            if !workflow.single_task {
+                let manifest = emit::manifest::workflow_plan(workflow, &jobs, main);
+                files.push(("workflow.yaml".to_owned(), yaml(&manifest)));
+            }
+            for job in &jobs {
+                if job.deferred.is_empty() {
+                    let text = yaml(&job.rayjob);
+                    files.push((format!("rayjobs/{}.yaml", job.node), text.clone()));
+                    rayjobs.push(text);
+                } else {
+                    let fields = job
+                        .deferred
+                        .iter()
+                        .map(|d| format!("{} = {}", d.pointer, emit::manifest::expression_text(&d.expr)))
+                        .collect();
+                    deferred.push((job.node.clone(), fields));
+                }
+            }
+            built.push(BuiltWorkflow {
+                name: workflow.name.clone(),
+                files,
+                rayjobs,
+                deferred,
+            });
+        }
+        if diagnostics.has_errors() {
+            built.clear();
+        }
+        built
+    });
+    Built {
+        sources: program.sources,
+        diagnostics: diagnostics.into_sorted(),
+        workflows,
+    }
+}
+
+fn yaml(value: &serde_json::Value) -> String {
+    serde_yaml::to_string(value).unwrap_or_default()
 }

@@ -19,23 +19,61 @@ struct Cli {
     command: Command,
 }
 
+/// How diagnostics are reported, and where imports may reach.
+#[derive(clap::Args)]
+struct Report {
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// The compilation root imports must stay inside (default: each file's directory).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Type-check files and report every problem found.
+    /// Type-check files and report every problem a build would find.
     Check {
         /// The `.rwf` files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
-        message_format: MessageFormat,
-        /// Fail (exit 1) on warnings too.
+        #[command(flatten)]
+        report: Report,
+    },
+    /// Write a RayJob per task call and a manifest per workflow.
+    Build {
+        /// The `.rwf` file whose workflows to build.
+        file: PathBuf,
+        /// Output directory, or `-` for the RayJobs as one YAML stream on stdout.
+        #[arg(short, long, default_value = "out")]
+        output: PathBuf,
+        /// Build only this workflow.
+        #[arg(long, conflicts_with = "task")]
+        workflow: Option<String>,
+        /// Build one task on its own; `--set` gives its parameters.
         #[arg(long)]
-        deny_warnings: bool,
-        /// The compilation root imports must stay inside (default: each file's directory).
+        task: Option<String>,
+        /// Bind a parameter: `NAME=VALUE`.
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+        sets: Vec<(String, String)>,
+        /// The KubeRay operator version to target (0.6 to 1.7).
+        #[arg(long, default_value = "1.7")]
+        kuberay_version: rwfc::emit::KubeRayVersion,
+        /// Namespace of RayJobs that set none.
         #[arg(long)]
-        root: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Color::Auto)]
-        color: Color,
+        namespace: Option<String>,
+        /// The run id (default: a hash of the sources and bindings when all are bound).
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Storage prefix of task outputs for workflows that set no `storage`.
+        #[arg(long)]
+        storage: Option<String>,
+        #[command(flatten)]
+        report: Report,
     },
     /// Print the long explanation of a diagnostic code, e.g. `rwfc explain E0202`.
     Explain { code: String },
@@ -87,14 +125,170 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Explain { code } => explain(&code),
-        Command::Check {
-            files,
-            message_format,
-            deny_warnings,
-            root,
-            color,
-        } => check(&files, message_format, deny_warnings, root.as_deref(), color),
+        Command::Check { files, report } => check(&files, &report),
+        Command::Build {
+            file,
+            output,
+            workflow,
+            task,
+            sets,
+            kuberay_version,
+            namespace,
+            run_id,
+            storage,
+            report,
+        } => {
+            let options = rwfc::BuildOptions {
+                workflow,
+                task,
+                sets,
+                run_id,
+                storage,
+                namespace,
+                kuberay: kuberay_version,
+            };
+            build(&file, &output, &options, &report)
+        }
     }
+}
+
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+/// A file read, with the root it is compiled in and its path relative to that root.
+struct Input {
+    bytes: Vec<u8>,
+    root: PathBuf,
+    main: String,
+}
+
+fn read_input(file: &Path, root: Option<&Path>) -> Result<Input, String> {
+    let bytes = std::fs::read(file).map_err(|error| format!("cannot read `{}`: {error}", file.display()))?;
+    let root = root
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| file.parent().map(Path::to_path_buf).unwrap_or_default());
+    let root = if root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        root
+    };
+    let main = relative_to(file, &root)
+        .ok_or_else(|| format!("`{}` is not inside the root `{}`", file.display(), root.display()))?;
+    Ok(Input { bytes, root, main })
+}
+
+/// Writes diagnostics to stderr; true when they fail the run.
+fn report(diagnostics: &[rwfc::diagnostics::Diagnostic], sources: &rwfc::source::SourceMap, report: &Report) -> bool {
+    let color = match report.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal(),
+    };
+    let mut failed = false;
+    let mut stderr = io::stderr().lock();
+    for diagnostic in diagnostics {
+        failed |= diagnostic.severity() == Severity::Error || report.deny_warnings;
+        let text = match report.message_format {
+            MessageFormat::Human => render::human(diagnostic, sources, color),
+            MessageFormat::Short => render::short(diagnostic, sources),
+            MessageFormat::Json => render::json(diagnostic, sources),
+        };
+        let _ = writeln!(stderr, "{}", text.trim_end());
+    }
+    failed
+}
+
+fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Report) -> ExitCode {
+    let input = match read_input(file, flags.root.as_deref()) {
+        Ok(input) => input,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let built = rwfc::build(&OsFileSystem, &input.root, &input.main, &input.bytes, options);
+    let failed = report(&built.diagnostics, &built.sources, flags);
+    let workflows = match built.workflows {
+        Ok(workflows) => workflows,
+        Err(rwfc::UsageError(message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if failed {
+        return ExitCode::from(1);
+    }
+    let to_stdout = output.as_os_str() == "-";
+    for workflow in &workflows {
+        for (node, fields) in &workflow.deferred {
+            eprintln!(
+                "note: node `{node}` of `{}` waits for run-time values, so it is a template in the workflow manifest: {}",
+                workflow.name,
+                fields.join("; ")
+            );
+        }
+    }
+    if to_stdout {
+        let stream: Vec<&str> = workflows
+            .iter()
+            .flat_map(|w| w.rayjobs.iter().map(String::as_str))
+            .collect();
+        let mut stdout = io::stdout().lock();
+        let _ = write!(stdout, "{}", stream.join("---\n"));
+        return ExitCode::SUCCESS;
+    }
+    for workflow in &workflows {
+        if let Err(error) = write_atomically(output, &workflow.name, &workflow.files) {
+            eprintln!("error: cannot write `{}`: {error}", output.join(&workflow.name).display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Replaces `output/name` as a whole: the files are written into a fresh directory beside it,
+/// which then takes its place, so no reader ever sees old and new files mixed.
+fn write_atomically(output: &Path, name: &str, files: &[(String, String)]) -> io::Result<()> {
+    std::fs::create_dir_all(output)?;
+    let staging = output.join(format!(".{name}.rwfc-new-{}", std::process::id()));
+    let retired = output.join(format!(".{name}.rwfc-old-{}", std::process::id()));
+    let target = output.join(name);
+    let written = (|| {
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)?;
+        }
+        for (path, contents) in files {
+            let path = staging.join(path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, contents)?;
+        }
+        Ok(())
+    })();
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error);
+    }
+    let had_old = target.exists();
+    if had_old {
+        std::fs::rename(&target, &retired)?;
+    }
+    if let Err(error) = std::fs::rename(&staging, &target) {
+        if had_old {
+            let _ = std::fs::rename(&retired, &target);
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error);
+    }
+    if had_old {
+        std::fs::remove_dir_all(&retired)?;
+    }
+    Ok(())
 }
 
 fn explain(code: &str) -> ExitCode {
@@ -110,52 +304,18 @@ fn explain(code: &str) -> ExitCode {
     }
 }
 
-fn check(files: &[PathBuf], format: MessageFormat, deny_warnings: bool, root: Option<&Path>, color: Color) -> ExitCode {
-    let color = match color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none() && io::stderr().is_terminal(),
-    };
+fn check(files: &[PathBuf], flags: &Report) -> ExitCode {
     let mut failed = false;
-    let mut stderr = io::stderr().lock();
     for file in files {
-        let bytes = match std::fs::read(file) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                let _ = writeln!(stderr, "error: cannot read `{}`: {error}", file.display());
+        let input = match read_input(file, flags.root.as_deref()) {
+            Ok(input) => input,
+            Err(message) => {
+                eprintln!("error: {message}");
                 return ExitCode::from(2);
             }
         };
-        let root = root
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| file.parent().map(Path::to_path_buf).unwrap_or_default());
-        let root = if root.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            root
-        };
-        let main = match relative_to(file, &root) {
-            Some(main) => main,
-            None => {
-                let _ = writeln!(
-                    stderr,
-                    "error: `{}` is not inside the root `{}`",
-                    file.display(),
-                    root.display()
-                );
-                return ExitCode::from(2);
-            }
-        };
-        let checked = rwfc::check(&OsFileSystem, &root, &main, &bytes);
-        for diagnostic in &checked.diagnostics {
-            failed |= diagnostic.severity() == Severity::Error || deny_warnings;
-            let text = match format {
-                MessageFormat::Human => render::human(diagnostic, &checked.sources, color),
-                MessageFormat::Short => render::short(diagnostic, &checked.sources),
-                MessageFormat::Json => render::json(diagnostic, &checked.sources),
-            };
-            let _ = writeln!(stderr, "{}", text.trim_end());
-        }
+        let checked = rwfc::check(&OsFileSystem, &input.root, &input.main, &input.bytes);
+        failed |= report(&checked.diagnostics, &checked.sources, flags);
     }
     if failed {
         ExitCode::from(1)

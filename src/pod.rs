@@ -171,7 +171,7 @@ impl<'s> Walker<'s> {
     }
 
     fn walk(&mut self, value: &Value, schema: &'s Json, path: &str) -> Json {
-        if matches!(value.kind, ValueKind::Unknown) {
+        if matches!(value.kind, ValueKind::Unknown | ValueKind::Deferred(_)) {
             return Json::Null;
         }
         let (schema, def) = self.resolve(schema);
@@ -332,8 +332,8 @@ impl<'s> Walker<'s> {
             ValueKind::Quantity(q) => Json::String(q.canonical()),
             ValueKind::List(items) => self.list(items, &ANY, path),
             ValueKind::Record(entries) => self.map(entries, &ANY, path),
-            ValueKind::None | ValueKind::Unknown => Json::Null,
-            ValueKind::Duration(_) | ValueKind::Secret { .. } => self.mismatch(value, path, "a plain value"),
+            ValueKind::None | ValueKind::Unknown | ValueKind::Deferred(_) => Json::Null,
+            ValueKind::Command(_) | ValueKind::Duration(_) | ValueKind::Secret { .. } => self.mismatch(value, path, "a plain value"),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::resolve::Def;
 use crate::source::Span;
 use crate::types::{ItemRef, Schema, Ty};
-use crate::value::{Entry, Value, ValueKind};
+use crate::value::{CommandPart, Entry, Sym, Value, ValueKind};
 
 /// The largest replica count KubeRay accepts (an int32).
 const MAX_REPLICAS: i64 = 2_147_483_647;
@@ -23,7 +23,10 @@ impl Checker<'_> {
             self.diagnostics.push(mismatch(expr.span, expected, &typed.ty));
             return Typed::error(expr.span);
         }
-        let kind = coerce_number(&typed.value.kind, expected);
+        let kind = match (&typed.value.kind, &typed.ty, expected) {
+            (ValueKind::Deferred(sym), Ty::Int | Ty::Float, Ty::Quantity) => Sym::op("quantity", vec![(**sym).clone()]),
+            (kind, _, _) => coerce_number(kind, expected),
+        };
         let ty = match (&typed.ty, expected) {
             (Ty::Int | Ty::Float, Ty::Float | Ty::Quantity | Ty::Duration) => expected.clone(),
             _ => typed.ty,
@@ -64,12 +67,18 @@ impl Checker<'_> {
             ExprKind::Record(block) => self.record(block, env, expected, None, "", span),
             ExprKind::Unary(op, operand) => {
                 let operand = self.expr(operand, env, None);
-                self.report(builtins::unary(*op, &operand, span), span)
+                let name = match op {
+                    crate::ast::UnaryOp::Neg => "neg",
+                    crate::ast::UnaryOp::Not => "not",
+                };
+                self.lift(name, vec![operand], span, |o| builtins::unary(*op, &o[0], span))
             }
             ExprKind::Binary(op, lhs, rhs) => {
                 let lhs = self.expr(lhs, env, None);
                 let rhs = self.expr(rhs, env, None);
-                self.report(builtins::binary(*op, &lhs, &rhs, span), span)
+                self.lift(op.op_name(), vec![lhs, rhs], span, |o| {
+                    builtins::binary(*op, &o[0], &o[1], span)
+                })
             }
             ExprKind::If(cond, then, otherwise) => {
                 let cond = self.expr(cond, env, Some(&Ty::Bool));
@@ -80,9 +89,10 @@ impl Checker<'_> {
                     (Ty::Int, Ty::Float) => Ty::Float,
                     (t, _) => t.clone(),
                 };
-                let value = match cond.value.kind {
-                    ValueKind::Bool(true) => then.value.kind,
-                    ValueKind::Bool(false) => otherwise.value.kind,
+                let value = match (&cond.value.kind, Sym::of(&then.value.kind), Sym::of(&otherwise.value.kind)) {
+                    (ValueKind::Bool(true), _, _) => then.value.kind,
+                    (ValueKind::Bool(false), _, _) => otherwise.value.kind,
+                    (ValueKind::Deferred(c), Some(a), Some(b)) => Sym::op("if", vec![(**c).clone(), a, b]),
                     _ => ValueKind::Unknown,
                 };
                 Typed::new(ty, value, span)
@@ -117,6 +127,37 @@ impl Checker<'_> {
         }
     }
 
+    /// Applies an operator. When an operand is deferred, its type is checked as if unknown
+    /// and the result is the operation kept as an expression (§8).
+    fn lift(
+        &mut self,
+        op: &'static str,
+        operands: Vec<Typed>,
+        span: Span,
+        apply: impl FnOnce(&[Typed]) -> Result<Typed, Diagnostic>,
+    ) -> Typed {
+        if !operands.iter().any(|o| matches!(o.value.kind, ValueKind::Deferred(_))) {
+            return self.report(apply(&operands), span);
+        }
+        let args: Option<Vec<Sym>> = operands.iter().map(|o| Sym::of(&o.value.kind)).collect();
+        let masked: Vec<Typed> = operands
+            .into_iter()
+            .map(|o| match o.value.kind {
+                ValueKind::Deferred(_) => Typed::unknown(o.ty, o.value.span),
+                _ => o,
+            })
+            .collect();
+        let typed = self.report(apply(&masked), span);
+        match args {
+            Some(args)
+                if crate::value::OPS.contains(&op) && typed.ty != Ty::Error && typed.value.kind == ValueKind::Unknown =>
+            {
+                Typed::new(typed.ty, Sym::op(op, args), span)
+            }
+            _ => typed,
+        }
+    }
+
     fn report(&mut self, result: Result<Typed, Diagnostic>, span: Span) -> Typed {
         result.unwrap_or_else(|d| {
             self.diagnostics.push(d);
@@ -126,25 +167,26 @@ impl Checker<'_> {
 
     fn string(&mut self, parts: &[StrPart], env: &Env, span: Span) -> Typed {
         let mut text = Some(String::new());
+        // The pieces as expressions, for a string with deferred values in it.
+        let mut pieces: Option<Vec<Sym>> = Some(Vec::new());
+        let mut deferred = false;
         for part in parts {
             match part {
                 StrPart::Text(t) => {
                     if let Some(s) = text.as_mut() {
                         s.push_str(t);
                     }
+                    if let Some(p) = pieces.as_mut() {
+                        p.push(Sym::Lit(ValueKind::Str(t.clone())));
+                    }
                 }
                 StrPart::Interp(e) => {
-                    let typed = self.expr(e, env, None);
-                    if !typed.ty.is_scalar() {
-                        self.diagnostics.push(
-                            Diagnostic::new(
-                                Code::E0201,
-                                e.span,
-                                format!("only scalars can be interpolated, not {}", typed.ty),
-                                format!("this is {}", typed.ty),
-                            )
-                            .help("interpolate one field of it, or a scalar computed from it"),
-                        );
+                    let typed = self.interpolated(e, env);
+                    deferred |= matches!(typed.value.kind, ValueKind::Deferred(_));
+                    match (pieces.as_mut(), Sym::of(&typed.value.kind)) {
+                        (Some(p), Some(sym)) if typed.ty.assignable_to(&Ty::Str) => p.push(sym),
+                        (Some(p), Some(sym)) => p.push(Sym::Op("str", vec![sym])),
+                        _ => pieces = None,
                     }
                     match (text.as_mut(), to_text(&typed.value.kind)) {
                         (Some(s), Some(t)) => s.push_str(&t),
@@ -153,7 +195,43 @@ impl Checker<'_> {
                 }
             }
         }
-        Typed::new(Ty::Str, text.map_or(ValueKind::Unknown, ValueKind::Str), span)
+        let value = match (text, pieces) {
+            (Some(text), _) => ValueKind::Str(text),
+            (None, Some(pieces)) if deferred => Sym::op("concat", pieces),
+            _ => ValueKind::Unknown,
+        };
+        Typed::new(Ty::Str, value, span)
+    }
+
+    /// An `entrypoint` string: its interpolated values stay apart from the text (§6.4).
+    fn command(&mut self, parts: &[StrPart], env: &Env, span: Span) -> Typed {
+        if !parts.iter().any(|p| matches!(p, StrPart::Interp(_))) {
+            return self.string(parts, env, span);
+        }
+        let command = parts
+            .iter()
+            .map(|part| match part {
+                StrPart::Text(t) => CommandPart::Text(t.clone()),
+                StrPart::Interp(e) => CommandPart::Value(self.interpolated(e, env).value),
+            })
+            .collect();
+        Typed::new(Ty::Str, ValueKind::Command(command), span)
+    }
+
+    fn interpolated(&mut self, e: &Expr, env: &Env) -> Typed {
+        let typed = self.expr(e, env, None);
+        if !typed.ty.is_scalar() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0201,
+                    e.span,
+                    format!("only scalars can be interpolated, not {}", typed.ty),
+                    format!("this is {}", typed.ty),
+                )
+                .help("interpolate one field of it, or a scalar computed from it"),
+            );
+        }
+        typed
     }
 
     /// A bare name: a local, an item of the module, an imported module or a builtin.
@@ -241,7 +319,10 @@ impl Checker<'_> {
                 }
             }
             Ty::Record(fields) => match fields.iter().find(|(n, _)| n == field) {
-                Some((_, ty)) => Typed::unknown(ty.clone(), span),
+                Some((_, ty)) => match base_typed.value.get(field) {
+                    Some(value) => Typed::with_value(ty.clone(), Value::new(value.kind.clone(), span)),
+                    None => Typed::unknown(ty.clone(), span),
+                },
                 None => {
                     let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
                     self.diagnostics.push(
@@ -312,7 +393,7 @@ impl Checker<'_> {
                     }
                     typed_args.push(self.expr(&arg.value, env, None));
                 }
-                self.report(builtins::call(builtin, &typed_args, span), span)
+                self.lift(builtin.name(), typed_args, span, |a| builtins::call(builtin, a, span))
             }
             Ty::Task(item) | Ty::Workflow(item) => {
                 if env.context != Context::Workflow {
@@ -592,6 +673,9 @@ impl Checker<'_> {
                     let base = previous.and_then(|i| entries.get(i)).map(|e| e.value.clone());
                     let value = self.config(inner, *sub, env, base.as_ref(), &field_path);
                     Typed::with_value(ty.clone(), Value::new(value.kind, field.value.span))
+                }
+                (ExprKind::Str(parts), _) if schema == Schema::Task && key == "entrypoint" => {
+                    self.command(parts, env, field.value.span)
                 }
                 _ => self.expr(&field.value, env, Some(&ty)),
             };

@@ -396,7 +396,7 @@ impl<'a> Checker<'a> {
     }
 
     /// What a call's callee is, without reporting anything twice.
-    fn callee_kind(&mut self, callee: &Expr, env: &Env) -> Ty {
+    pub(super) fn callee_kind(&mut self, callee: &Expr, env: &Env) -> Ty {
         let path: Vec<&str> = match &callee.kind {
             ExprKind::Name(i) => vec![i.name.as_str()],
             ExprKind::Field(base, field) => match &base.kind {
@@ -665,7 +665,7 @@ impl<'a> Checker<'a> {
 }
 
 /// Names an expression mentions (over-approximated: field names of blocks are skipped).
-fn free_names(expr: &Expr, names: &mut HashSet<String>) {
+pub(super) fn free_names(expr: &Expr, names: &mut HashSet<String>) {
     match &expr.kind {
         ExprKind::Name(i) => {
             names.insert(i.name.clone());

@@ -6,6 +6,10 @@
 mod builtins;
 mod expr;
 mod items;
+mod plan;
+
+pub(crate) use plan::merge_maps;
+pub use plan::{Targets, UsageError};
 
 pub use builtins::{float_text, to_text, Builtin, Typed};
 
@@ -18,8 +22,14 @@ use crate::value::Value;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
-/// Checks every item of every module.
-pub fn check(program: &Program, scopes: &Scopes, diagnostics: &mut Diagnostics) {
+/// Checks every item of every module, then instantiates what `targets` names: every workflow
+/// and uncalled task for `rwfc check`, the requested ones for `rwfc build`.
+pub fn check(
+    program: &Program,
+    scopes: &Scopes,
+    targets: Targets<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Result<crate::plan::Plan, UsageError> {
     let mut checker = Checker {
         program,
         scopes,
@@ -29,6 +39,7 @@ pub fn check(program: &Program, scopes: &Scopes, diagnostics: &mut Diagnostics) 
         used_imports: HashSet::new(),
     };
     checker.all_items();
+    checker.plan(targets)
 }
 
 struct Checker<'a> {

@@ -1,0 +1,862 @@
+//! Instantiation: every workflow inlined into task-call nodes, each task's fields evaluated
+//! with its call's arguments and merged with its override (language reference §3.5, §6.3, §7,
+//! §8, §9). Values that depend on run-time inputs stay deferred expressions.
+
+use super::expr::quoted_list;
+use super::items::free_names;
+use super::{Checker, Context, Env, LocalKind, Typed};
+use crate::ast::{self, ExprKind, ItemKind, OutputDecl, Param, Stmt};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic};
+use crate::load::{ModuleId, Program};
+use crate::names::{normalise, sha256_hex};
+use crate::plan::{BuildOptions, InputBinding, InputSource, Node, Plan, PlanOutput, PlanParam, WorkflowPlan};
+use crate::quantity::{classify_number, NumberLit};
+use crate::source::Span;
+use crate::types::{ItemRef, Schema, Ty};
+use crate::value::{Entry, Sym, Value, ValueKind};
+use std::collections::{HashMap, HashSet};
+
+/// What the command line asks to build; `rwfc check` plans everything instead.
+pub enum Targets<'o> {
+    Check,
+    Build(&'o BuildOptions),
+}
+
+/// A build the command line cannot satisfy (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+/// The workflow being built, shared by everything inlined into it.
+struct Build<'o> {
+    workflow: String,
+    run_id: Option<String>,
+    storage: Option<&'o str>,
+    called: &'o mut HashSet<ItemRef>,
+    nodes: Vec<Node>,
+    /// Each node's `let` name, for E0102 on collisions.
+    taken: HashMap<String, Span>,
+}
+
+/// A binding of a workflow body: its value and the nodes it stands for.
+struct Bound {
+    nodes: Vec<usize>,
+    /// The node whose outputs this binding holds, for input bindings.
+    call: Option<String>,
+}
+
+impl Checker<'_> {
+    pub(super) fn plan(&mut self, targets: Targets<'_>) -> Result<Plan, UsageError> {
+        let mut called = HashSet::new();
+        let mut plan = Plan::default();
+        match targets {
+            Targets::Check => {
+                let defaults = BuildOptions::default();
+                let program: &Program = self.program;
+                let user_items: Vec<(ItemRef, bool)> = program
+                    .modules()
+                    .filter(|(id, _)| !program.is_stdlib(*id))
+                    .flat_map(|(module, m)| {
+                        m.items().iter().enumerate().filter_map(move |(index, item)| match item.kind {
+                            ItemKind::Workflow(_) => Some((ItemRef { module, index }, true)),
+                            ItemKind::Task(_) => Some((ItemRef { module, index }, false)),
+                            _ => None,
+                        })
+                    })
+                    .collect();
+                for (item, _) in user_items.iter().filter(|(_, is_workflow)| *is_workflow) {
+                    plan.workflows.extend(self.plan_workflow(*item, &defaults, &mut called));
+                }
+                for (item, _) in user_items.iter().filter(|(_, is_workflow)| !*is_workflow) {
+                    if !called.contains(item) {
+                        plan.workflows.extend(self.plan_task(*item, &defaults, &mut called));
+                    }
+                }
+            }
+            Targets::Build(options) => {
+                let main = Program::ROOT;
+                let items: Vec<(ItemRef, &ast::Item)> = self
+                    .program
+                    .module(main)
+                    .map(|m| {
+                        m.items()
+                            .iter()
+                            .enumerate()
+                            .map(|(index, item)| (ItemRef { module: main, index }, item))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let named = |kind: &str, wanted: &str| -> Result<ItemRef, UsageError> {
+                    let candidates: Vec<&str> = items
+                        .iter()
+                        .filter(|(_, i)| i.kind_name() == kind)
+                        .filter_map(|(_, i)| i.name().map(|n| n.name.as_str()))
+                        .collect();
+                    items
+                        .iter()
+                        .find(|(_, i)| i.kind_name() == kind && i.name().is_some_and(|n| n.name == wanted))
+                        .map(|(r, _)| *r)
+                        .ok_or_else(|| {
+                            let hint = match did_you_mean(wanted, candidates.iter().copied()) {
+                                Some(best) => format!("; did you mean `{best}`?"),
+                                None if candidates.is_empty() => format!("; the file has no {kind}"),
+                                None => format!("; its {kind}s are {}", quoted_list(&candidates)),
+                            };
+                            UsageError(format!("no {kind} `{wanted}` in the file{hint}"))
+                        })
+                };
+                if let Some(task) = &options.task {
+                    let item = named("task", task)?;
+                    plan.workflows.extend(self.plan_task(item, options, &mut called));
+                } else {
+                    let selected: Vec<ItemRef> = match &options.workflow {
+                        Some(name) => vec![named("workflow", name)?],
+                        None => items
+                            .iter()
+                            .filter(|(_, i)| matches!(i.kind, ItemKind::Workflow(_)))
+                            .map(|(r, _)| *r)
+                            .collect(),
+                    };
+                    if selected.is_empty() {
+                        return Err(UsageError(
+                            "nothing to build: the file has no workflow; name a task with `--task NAME`".into(),
+                        ));
+                    }
+                    for item in selected {
+                        plan.workflows.extend(self.plan_workflow(item, options, &mut called));
+                    }
+                }
+                self.workflow_name_collisions(&plan);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// E0102 for workflows whose output directories would be the same.
+    fn workflow_name_collisions(&mut self, plan: &Plan) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for workflow in &plan.workflows {
+            if let Some(first) = seen.insert(&workflow.name, workflow.span) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0102,
+                        workflow.span,
+                        format!("two workflows are both named `{}` in the output", workflow.name),
+                        "same name once normalised",
+                    )
+                    .label(first, "this one has the same name")
+                    .help("names are lower-cased and `_` becomes `-`; rename one of them"),
+                );
+            }
+        }
+    }
+
+    /// The values of parameters: `--set`, else the default, else a run-time input.
+    fn bind_inputs(&mut self, params: &[Param], module: ModuleId, sets: &[(String, String)]) -> Vec<(PlanParam, Typed)> {
+        for (name, _) in sets {
+            if !params.iter().any(|p| p.name.name == *name) {
+                let mut d = Diagnostic::without_span(Code::E0205, format!("`--set {name}` names no parameter"));
+                d = d.suggest(name, params.iter().map(|p| p.name.name.as_str()));
+                if d.help.is_none() {
+                    let names: Vec<&str> = params.iter().map(|p| p.name.name.as_str()).collect();
+                    d = d.help(if names.is_empty() {
+                        "this has no parameters".to_owned()
+                    } else {
+                        format!("the parameters are {}", quoted_list(&names))
+                    });
+                }
+                self.diagnostics.push(d);
+            }
+        }
+        params
+            .iter()
+            .map(|param| {
+                let ty = self.type_of(&param.ty, module);
+                let default = param
+                    .default
+                    .as_ref()
+                    .map(|d| self.expr(d, &Env::new(module, Context::Const), Some(&ty)).value);
+                let set = sets.iter().rev().find(|(n, _)| *n == param.name.name);
+                let bound = match set {
+                    Some((name, text)) => self.set_value(name, text, &ty, param.name.span),
+                    None => default.clone(),
+                };
+                let value = bound
+                    .clone()
+                    .unwrap_or_else(|| {
+                        Value::new(
+                            ValueKind::Deferred(Box::new(Sym::Param(param.name.name.clone()))),
+                            param.name.span,
+                        )
+                    });
+                let plan_param = PlanParam {
+                    name: param.name.name.clone(),
+                    ty: ty.to_string(),
+                    default,
+                    bound,
+                };
+                (plan_param, Typed::with_value(ty, value))
+            })
+            .collect()
+    }
+
+    /// A `--set` value: verbatim for `str`, `file` and `dir`, else a literal of the type.
+    fn set_value(&mut self, name: &str, text: &str, ty: &Ty, span: Span) -> Option<Value> {
+        let kind = match ty {
+            Ty::Str | Ty::File | Ty::Dir => Some(ValueKind::Str(text.to_owned())),
+            Ty::Bool => match text {
+                "true" => Some(ValueKind::Bool(true)),
+                "false" => Some(ValueKind::Bool(false)),
+                _ => None,
+            },
+            Ty::Int | Ty::Float | Ty::Quantity | Ty::Duration => {
+                let (negative, digits) = match text.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, text),
+                };
+                let literal = match classify_number(digits) {
+                    Ok(NumberLit::Int(n)) => Some((Ty::Int, ValueKind::Int(n))),
+                    Ok(NumberLit::Float(x)) => Some((Ty::Float, ValueKind::Float(x))),
+                    Ok(NumberLit::Quantity(q)) => Some((Ty::Quantity, ValueKind::Quantity(q))),
+                    Ok(NumberLit::Duration(d)) => Some((Ty::Duration, ValueKind::Duration(d))),
+                    Err(_) => None,
+                };
+                literal
+                    .filter(|(found, _)| found.assignable_to(ty))
+                    .and_then(|(_, kind)| {
+                        let kind = super::builtins::coerce_number(&kind, ty);
+                        if !negative {
+                            return Some(kind);
+                        }
+                        match kind {
+                            ValueKind::Int(n) => n.checked_neg().map(ValueKind::Int),
+                            ValueKind::Float(x) => Some(ValueKind::Float(-x)),
+                            ValueKind::Quantity(q) => q.checked_mul(-1).map(ValueKind::Quantity),
+                            ValueKind::Duration(d) => d.checked_mul(-1).map(ValueKind::Duration),
+                            _ => None,
+                        }
+                    })
+            }
+            _ => None,
+        };
+        if kind.is_none() {
+            self.diagnostics.push(
+                Diagnostic::without_span(
+                    Code::E0201,
+                    format!("`--set {name}={text}` is not a value of type {ty}"),
+                )
+                .help(format!("give `{name}` a literal of type {ty}")),
+            );
+        }
+        kind.map(|k| Value::new(k, span))
+    }
+
+    fn run_id(&self, options: &BuildOptions, params: &[(PlanParam, Typed)]) -> Option<String> {
+        if let Some(id) = &options.run_id {
+            return Some(id.clone());
+        }
+        if params.iter().any(|(p, _)| p.bound.is_none()) {
+            return None;
+        }
+        let mut files: Vec<(&str, &str)> = self
+            .program
+            .sources
+            .files()
+            .map(|(_, f)| (f.name(), &*f.text))
+            .collect();
+        files.sort_unstable();
+        let mut hashed = String::new();
+        for (name, text) in files {
+            hashed.push_str(name);
+            hashed.push('\0');
+            hashed.push_str(text);
+            hashed.push('\0');
+        }
+        let mut bindings: Vec<String> = params
+            .iter()
+            .map(|(p, t)| format!("{}={}", p.name, super::to_text(&t.value.kind).unwrap_or_default()))
+            .collect();
+        bindings.sort_unstable();
+        hashed.push_str(&bindings.join("\n"));
+        Some(sha256_hex(hashed.as_bytes()).chars().take(12).collect())
+    }
+
+    fn plan_workflow(
+        &mut self,
+        item: ItemRef,
+        options: &BuildOptions,
+        called: &mut HashSet<ItemRef>,
+    ) -> Option<WorkflowPlan> {
+        let ast_item = self.item(item)?;
+        let ItemKind::Workflow(workflow) = &ast_item.kind else {
+            return None;
+        };
+        let params = self.bind_inputs(&workflow.params, item.module, &options.sets);
+        let mut build = Build {
+            workflow: normalise(&workflow.name.name),
+            run_id: self.run_id(options, &params),
+            storage: options.storage.as_deref(),
+            called,
+            nodes: Vec::new(),
+            taken: HashMap::new(),
+        };
+        let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
+        let inherited = Value::new(ValueKind::Record(Vec::new()), workflow.name.span);
+        let returned = self.inline(item, "", &args, &inherited, &mut build);
+        let outputs = match (&workflow.output, returned) {
+            (Some(OutputDecl::Record(fields, _)), Some(value)) => fields
+                .iter()
+                .map(|f| PlanOutput {
+                    name: f.name.name.clone(),
+                    ty: self.type_of(&f.ty, item.module).to_string(),
+                    value: value.get(&f.name.name).cloned().unwrap_or_else(|| unknown(f.name.span)),
+                })
+                .collect(),
+            (Some(OutputDecl::Single(ty)), Some(value)) => vec![PlanOutput {
+                name: "result".into(),
+                ty: self.type_of(ty, item.module).to_string(),
+                value,
+            }],
+            _ => Vec::new(),
+        };
+        Some(WorkflowPlan {
+            name: build.workflow,
+            single_task: false,
+            description: ast_item.doc.clone(),
+            span: workflow.name.span,
+            params: params.into_iter().map(|(p, _)| p).collect(),
+            outputs,
+            run_id: build.run_id,
+            nodes: topological(build.nodes),
+        })
+    }
+
+    /// `--task NAME` (or a task no workflow calls, under `rwfc check`): one node named after it.
+    fn plan_task(&mut self, item: ItemRef, options: &BuildOptions, called: &mut HashSet<ItemRef>) -> Option<WorkflowPlan> {
+        let ast_item = self.item(item)?;
+        let ItemKind::Task(task) = &ast_item.kind else {
+            return None;
+        };
+        let params = self.bind_inputs(&task.params, item.module, &options.sets);
+        if matches!(options.task, Some(_)) {
+            let missing: Vec<&str> = params
+                .iter()
+                .filter(|(p, _)| p.bound.is_none())
+                .map(|(p, _)| p.name.as_str())
+                .collect();
+            if let Some(first) = missing.first() {
+                self.diagnostics.push(
+                    Diagnostic::without_span(
+                        Code::E0204,
+                        format!("`--task {}` needs a value for {}", task.name.name, quoted_list(&missing)),
+                    )
+                    .help(format!("add `--set {first}=VALUE`")),
+                );
+            }
+        }
+        let name = normalise(&task.name.name);
+        let mut build = Build {
+            workflow: name.clone(),
+            run_id: self.run_id(options, &params),
+            storage: options.storage.as_deref(),
+            called,
+            nodes: Vec::new(),
+            taken: HashMap::new(),
+        };
+        let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
+        let settings = Value::new(ValueKind::Record(Vec::new()), task.name.span);
+        let inputs = params
+            .iter()
+            .map(|(p, t)| InputBinding {
+                param: p.name.clone(),
+                source: match t.value.kind {
+                    ValueKind::Deferred(_) => InputSource::Parameter(p.name.clone()),
+                    _ => InputSource::Constant(t.value.clone()),
+                },
+            })
+            .collect();
+        let call = Call {
+            task: item,
+            node: name,
+            name_span: task.name.span,
+            call_span: task.name.span,
+            args,
+            inputs,
+            settings: &settings,
+            with: None,
+            env: None,
+        };
+        self.instantiate(call, &mut build);
+        Some(WorkflowPlan {
+            name: build.workflow,
+            single_task: true,
+            description: ast_item.doc.clone(),
+            span: task.name.span,
+            params: params.into_iter().map(|(p, _)| p).collect(),
+            outputs: Vec::new(),
+            run_id: build.run_id,
+            nodes: build.nodes,
+        })
+    }
+
+    /// Inlines one workflow body into `build`, its node names prefixed; returns its `return`
+    /// value.
+    fn inline(
+        &mut self,
+        item: ItemRef,
+        prefix: &str,
+        args: &[(String, Typed)],
+        inherited: &Value,
+        build: &mut Build<'_>,
+    ) -> Option<Value> {
+        let ast_item = self.item(item)?;
+        let ItemKind::Workflow(workflow) = &ast_item.kind else {
+            return None;
+        };
+        let mut env = Env::new(item.module, Context::Workflow);
+        for param in &workflow.params {
+            let typed = match args.iter().find(|(n, _)| *n == param.name.name) {
+                Some((_, typed)) => typed.clone(),
+                None => {
+                    let ty = self.type_of(&param.ty, item.module);
+                    match &param.default {
+                        Some(d) => self.expr(d, &Env::new(item.module, Context::Const), Some(&ty)),
+                        None => Typed::error(param.name.span),
+                    }
+                }
+            };
+            env.bind(&param.name.name, typed, param.name.span, LocalKind::Param);
+        }
+        let own: Vec<ast::Field> = workflow
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Setting(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect();
+        let own_settings = self.config(
+            &ast::Block {
+                fields: own,
+                span: workflow.body_span,
+            },
+            Schema::WorkflowSettings,
+            &env,
+            None,
+            "workflow",
+        );
+        let settings = merge_settings(inherited, &own_settings);
+        let mut bound: HashMap<String, Bound> = HashMap::new();
+        let mut waits: Vec<(Vec<usize>, &[ast::Ident])> = Vec::new();
+        for stmt in &workflow.body {
+            let Stmt::Let(l) = stmt else { continue };
+            let mut names = HashSet::new();
+            free_names(&l.value, &mut names);
+            if let Some(with) = &l.with {
+                with.fields.iter().for_each(|f| free_names(&f.value, &mut names));
+            }
+            let mut upstream: Vec<usize> = names
+                .iter()
+                .filter_map(|n| bound.get(n))
+                .flat_map(|b| b.nodes.iter().copied())
+                .collect();
+            upstream.sort_unstable();
+            upstream.dedup();
+            let callee = match &l.value.kind {
+                ExprKind::Call(callee, call_args) => Some((self.callee_kind(callee, &env), call_args)),
+                _ => None,
+            };
+            let first_node = build.nodes.len();
+            let (typed, call) = match callee {
+                Some((Ty::Task(task), call_args)) => {
+                    let node = normalise(&format!("{prefix}{}", l.name.name));
+                    let (args, inputs) = self.call_inputs(task, call_args, &env, &bound);
+                    let call = Call {
+                        task,
+                        node: node.clone(),
+                        name_span: l.name.span,
+                        call_span: l.value.span,
+                        args,
+                        inputs,
+                        settings: &settings,
+                        with: l.with.as_ref(),
+                        env: Some(&env),
+                    };
+                    (self.instantiate(call, build), Some(node))
+                }
+                Some((Ty::Workflow(inner), call_args)) => {
+                    let (args, _) = self.call_inputs(inner, call_args, &env, &bound);
+                    let inner_prefix = format!("{prefix}{}-", l.name.name);
+                    let returned = self.inline(inner, &inner_prefix, &args, &settings, build);
+                    let ty = self.workflow_output_type(inner);
+                    let value = returned.unwrap_or_else(|| unknown(l.value.span));
+                    (Typed::with_value(ty, value), None)
+                }
+                _ => (self.expr(&l.value, &env, None), None),
+            };
+            let created: Vec<usize> = (first_node..build.nodes.len()).collect();
+            for index in &created {
+                if let Some(node) = build.nodes.get_mut(*index) {
+                    node.dependencies.extend(upstream.iter().copied());
+                }
+            }
+            if !l.after.is_empty() {
+                waits.push((created.clone(), &l.after));
+            }
+            let nodes = if created.is_empty() { upstream } else { created };
+            env.bind(&l.name.name, typed, l.name.span, LocalKind::Let { is_call: call.is_some() });
+            bound.insert(l.name.name.clone(), Bound { nodes, call });
+        }
+        for (waiting, after) in waits {
+            let awaited: Vec<usize> = after
+                .iter()
+                .filter_map(|a| bound.get(&a.name))
+                .flat_map(|b| b.nodes.iter().copied())
+                .collect();
+            for index in waiting {
+                if let Some(node) = build.nodes.get_mut(index) {
+                    node.dependencies.extend(awaited.iter().copied().filter(|&d| d != index));
+                }
+            }
+        }
+        for node in &mut build.nodes {
+            node.dependencies.sort_unstable();
+            node.dependencies.dedup();
+        }
+        let returned = workflow.body.iter().find_map(|s| match s {
+            Stmt::Return(e) => Some(e),
+            _ => None,
+        })?;
+        let expected = workflow.output.as_ref().map(|o| self.output_type(o, item.module));
+        let typed = match (&returned.kind, &expected) {
+            (ExprKind::Record(block), Some(ty)) => self.record(block, &env, Some(ty), None, "return", returned.span),
+            _ => self.expr(returned, &env, None),
+        };
+        Some(typed.value)
+    }
+
+    fn workflow_output_type(&mut self, item: ItemRef) -> Ty {
+        match self.item(item).map(|i| &i.kind) {
+            Some(ItemKind::Workflow(w)) => match &w.output {
+                Some(output) => self.output_type(output, item.module),
+                None => Ty::Nothing,
+            },
+            _ => Ty::Error,
+        }
+    }
+
+    /// The arguments of a call evaluated in the caller's scope, and where each comes from.
+    fn call_inputs(
+        &mut self,
+        callee: ItemRef,
+        call_args: &[ast::Arg],
+        env: &Env,
+        bound: &HashMap<String, Bound>,
+    ) -> (Vec<(String, Typed)>, Vec<InputBinding>) {
+        let params: Vec<Param> = match self.item(callee).map(|i| &i.kind) {
+            Some(ItemKind::Task(t)) => t.params.clone(),
+            Some(ItemKind::Workflow(w)) => w.params.clone(),
+            _ => Vec::new(),
+        };
+        let mut args = Vec::new();
+        let mut inputs = Vec::new();
+        for param in &params {
+            let ty = self.type_of(&param.ty, callee.module);
+            let given = call_args
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.name == param.name.name));
+            let typed = match (given, &param.default) {
+                (Some(arg), _) => self.expr(&arg.value, env, Some(&ty)),
+                (None, Some(default)) => self.expr(default, &Env::new(callee.module, Context::Const), Some(&ty)),
+                (None, None) => Typed::error(param.name.span),
+            };
+            let source = match (given.map(|a| &a.value.kind), &typed.value.kind) {
+                (Some(ExprKind::Name(n)), _) if bound.get(&n.name).is_some_and(|b| b.call.is_some()) => {
+                    InputSource::Output {
+                        node: bound.get(&n.name).and_then(|b| b.call.clone()).unwrap_or_default(),
+                        name: "result".into(),
+                    }
+                }
+                (Some(ExprKind::Field(base, field)), _) if matches!(&base.kind, ExprKind::Name(n) if bound.get(&n.name).is_some_and(|b| b.call.is_some())) => {
+                    let node = match &base.kind {
+                        ExprKind::Name(n) => bound.get(&n.name).and_then(|b| b.call.clone()).unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    InputSource::Output {
+                        node,
+                        name: field.name.clone(),
+                    }
+                }
+                (Some(ExprKind::Name(n)), _)
+                    if env.locals.iter().any(|l| l.name == n.name && l.kind == LocalKind::Param) =>
+                {
+                    InputSource::Parameter(n.name.clone())
+                }
+                (_, ValueKind::Deferred(sym)) => match &**sym {
+                    Sym::Param(p) => InputSource::Parameter(p.clone()),
+                    _ => InputSource::Expression(typed.value.clone()),
+                },
+                _ => InputSource::Constant(typed.value.clone()),
+            };
+            inputs.push(InputBinding {
+                param: param.name.name.clone(),
+                source,
+            });
+            args.push((param.name.name.clone(), typed));
+        }
+        (args, inputs)
+    }
+
+    /// One task call: the node with the task's fields evaluated for these arguments and the
+    /// call's override merged over them. Returns the call's value (its outputs).
+    fn instantiate(&mut self, call: Call<'_>, build: &mut Build<'_>) -> Typed {
+        build.called.insert(call.task);
+        let Some(ItemKind::Task(task)) = self.item(call.task).map(|i| &i.kind) else {
+            return Typed::error(call.call_span);
+        };
+        if let Some(first) = build.taken.insert(call.node.clone(), call.name_span) {
+            if first != call.name_span {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0102,
+                        call.name_span,
+                        format!("two steps are both named `{}` in the output", call.node),
+                        "same node name",
+                    )
+                    .label(first, "this step has the same name")
+                    .help("node names join inlined `let` names with `-` and turn `_` into `-`; rename one step"),
+                );
+            }
+        }
+        let output_fields: Vec<(String, Ty)> = match &task.output {
+            Some(OutputDecl::Single(ty)) => vec![("result".into(), self.type_of(ty, call.task.module))],
+            Some(OutputDecl::Record(fields, _)) => fields
+                .iter()
+                .map(|f| (f.name.name.clone(), self.type_of(&f.ty, call.task.module)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let storage = match call.settings.get("storage").map(|v| &v.kind) {
+            Some(ValueKind::Str(s)) => Some(s.trim_end_matches('/').to_owned()),
+            _ => build.storage.map(|s| s.trim_end_matches('/').to_owned()),
+        };
+        let uris: Vec<(String, Value)> = output_fields
+            .iter()
+            .map(|(name, _)| {
+                let kind = match (&storage, &build.run_id) {
+                    (Some(storage), Some(run_id)) => {
+                        ValueKind::Str(format!("{storage}/{}/{run_id}/{}/{name}", build.workflow, call.node))
+                    }
+                    (Some(storage), None) => Sym::op(
+                        "concat",
+                        vec![
+                            Sym::Lit(ValueKind::Str(format!("{storage}/{}/", build.workflow))),
+                            Sym::RunId,
+                            Sym::Lit(ValueKind::Str(format!("/{}/{name}", call.node))),
+                        ],
+                    ),
+                    (None, _) => ValueKind::Unknown,
+                };
+                (name.clone(), Value::new(kind, call.call_span))
+            })
+            .collect();
+        let mut task_env = Env::new(call.task.module, Context::Task);
+        for (name, typed) in &call.args {
+            task_env.bind(name, typed.clone(), call.name_span, LocalKind::Param);
+        }
+        let uri_entries = uris
+            .iter()
+            .map(|(name, value)| Entry {
+                key: name.clone(),
+                key_span: call.name_span,
+                label: None,
+                value: value.clone(),
+            })
+            .collect();
+        task_env.bind(
+            "outputs",
+            Typed::with_value(
+                Ty::Record(output_fields.iter().map(|(n, _)| (n.clone(), Ty::Str)).collect()),
+                Value::new(ValueKind::Record(uri_entries), call.name_span),
+            ),
+            call.name_span,
+            LocalKind::Outputs,
+        );
+        let mut config = self.config(&task.body, Schema::Task, &task_env, None, "task");
+        if let (Some(with), Some(env)) = (call.with, call.env) {
+            self.unknown_groups(with, &config, &task.name.name);
+            config = self.config(with, Schema::Task, env, Some(&config), "with");
+        }
+        let value_of = |name: &str, ty: &Ty, uri: Option<&Value>| -> Value {
+            match (ty, uri) {
+                (Ty::File | Ty::Dir, Some(uri)) => uri.clone(),
+                _ => Value::new(
+                    ValueKind::Deferred(Box::new(Sym::Output {
+                        node: call.node.clone(),
+                        name: name.to_owned(),
+                    })),
+                    call.call_span,
+                ),
+            }
+        };
+        let result = match &task.output {
+            Some(OutputDecl::Single(_)) => output_fields
+                .first()
+                .map(|(name, ty)| Typed::with_value(ty.clone(), value_of(name, ty, uris.first().map(|(_, v)| v))))
+                .unwrap_or_else(|| Typed::error(call.call_span)),
+            Some(OutputDecl::Record(..)) => {
+                let entries = output_fields
+                    .iter()
+                    .zip(&uris)
+                    .map(|((name, ty), (_, uri))| Entry {
+                        key: name.clone(),
+                        key_span: call.name_span,
+                        label: None,
+                        value: value_of(name, ty, Some(uri)),
+                    })
+                    .collect();
+                Typed::with_value(
+                    Ty::Record(output_fields.clone()),
+                    Value::new(ValueKind::Record(entries), call.call_span),
+                )
+            }
+            None => Typed::unknown(Ty::Nothing, call.call_span),
+        };
+        build.nodes.push(Node {
+            name: call.node,
+            name_span: call.name_span,
+            call_span: call.call_span,
+            task: task.name.name.clone(),
+            task_span: task.name.span,
+            config,
+            settings: call.settings.clone(),
+            dependencies: Vec::new(),
+            inputs: call.inputs,
+            outputs: uris,
+        });
+        result
+    }
+
+    /// E0508: an override's `worker "NAME"` that the task's cluster does not have.
+    fn unknown_groups(&mut self, with: &ast::Block, config: &Value, task: &str) {
+        let groups: Vec<&str> = config
+            .get("ray")
+            .map(|ray| match &ray.kind {
+                ValueKind::Record(entries) => entries
+                    .iter()
+                    .filter(|e| e.key == "worker")
+                    .filter_map(|e| e.label.as_deref())
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .unwrap_or_default();
+        for field in with.fields.iter().filter(|f| f.key.name == "ray") {
+            let ExprKind::Record(ray) = &field.value.kind else { continue };
+            for worker in ray.fields.iter().filter(|f| f.key.name == "worker") {
+                let Some(label) = &worker.label else { continue };
+                if groups.contains(&label.value.as_str()) {
+                    continue;
+                }
+                let listed = if groups.is_empty() {
+                    format!("`{task}` has no worker groups")
+                } else {
+                    format!("the groups of `{task}` are {}", quoted_list(&groups))
+                };
+                let mut d = Diagnostic::new(
+                    Code::E0508,
+                    label.span,
+                    format!("the override names worker group \"{}\", which `{task}` does not have", label.value),
+                    "no such group",
+                );
+                d = match did_you_mean(&label.value, groups.iter().copied()) {
+                    Some(best) => d.help(format!("did you mean \"{best}\"? {listed}")),
+                    None => d.help(format!("{listed}; an override cannot add a group — refine the cluster in the task instead")),
+                };
+                self.diagnostics.push(d);
+            }
+        }
+    }
+}
+
+struct Call<'c> {
+    task: ItemRef,
+    node: String,
+    name_span: Span,
+    call_span: Span,
+    args: Vec<(String, Typed)>,
+    inputs: Vec<InputBinding>,
+    settings: &'c Value,
+    with: Option<&'c ast::Block>,
+    /// The caller's scope, for the override.
+    env: Option<&'c Env>,
+}
+
+fn unknown(span: Span) -> Value {
+    Value::new(ValueKind::Unknown, span)
+}
+
+/// Workflow settings: the inner workflow's win; `labels` and `annotations` merge key by key.
+fn merge_settings(outer: &Value, inner: &Value) -> Value {
+    let mut entries: Vec<Entry> = match &outer.kind {
+        ValueKind::Record(entries) => entries.clone(),
+        _ => Vec::new(),
+    };
+    if let ValueKind::Record(own) = &inner.kind {
+        for entry in own {
+            match entries.iter_mut().find(|e| e.key == entry.key) {
+                Some(slot) if matches!(entry.key.as_str(), "labels" | "annotations") => {
+                    slot.value = merge_maps(&slot.value, &entry.value);
+                }
+                Some(slot) => *slot = entry.clone(),
+                None => entries.push(entry.clone()),
+            }
+        }
+    }
+    Value::new(ValueKind::Record(entries), inner.span)
+}
+
+/// Two maps merged key by key, `over` winning.
+pub(crate) fn merge_maps(base: &Value, over: &Value) -> Value {
+    match (&base.kind, &over.kind) {
+        (ValueKind::Record(base_entries), ValueKind::Record(over_entries)) => {
+            let mut entries = base_entries.clone();
+            for entry in over_entries {
+                match entries.iter_mut().find(|e| e.key == entry.key) {
+                    Some(slot) => *slot = entry.clone(),
+                    None => entries.push(entry.clone()),
+                }
+            }
+            Value::new(ValueKind::Record(entries), over.span)
+        }
+        _ => over.clone(),
+    }
+}
+
+/// Nodes reordered so each comes after its dependencies, with indices renumbered; left as
+/// they are when there is a cycle (reported by the checker as E0401).
+fn topological(nodes: Vec<Node>) -> Vec<Node> {
+    let Some(order) = crate::dag::topological_order(nodes.len(), |n| {
+        nodes.get(n).map(|node| node.dependencies.clone()).unwrap_or_default()
+    }) else {
+        return nodes;
+    };
+    let mut position = vec![0; nodes.len()];
+    for (new, &old) in order.iter().enumerate() {
+        if let Some(slot) = position.get_mut(old) {
+            *slot = new;
+        }
+    }
+    let mut slots: Vec<Option<Node>> = nodes.into_iter().map(Some).collect();
+    order
+        .iter()
+        .filter_map(|&old| slots.get_mut(old).and_then(Option::take))
+        .map(|mut node| {
+            node.dependencies = node
+                .dependencies
+                .iter()
+                .filter_map(|d| position.get(*d).copied())
+                .collect();
+            node.dependencies.sort_unstable();
+            node
+        })
+        .collect()
+}
