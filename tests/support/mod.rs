@@ -129,3 +129,28 @@ pub fn validate_rayjob_yaml(text: &str) -> Result<(), Vec<String>> {
         Err(errors)
     }
 }
+
+/// The repository's own WorkflowPlan schema (`schemas/workflow-plan.schema.json`), already strict.
+fn workflow_plan_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/workflow-plan.schema.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
+    })
+}
+
+/// Validates a workflow manifest (YAML text) against the WorkflowPlan schema.
+pub fn validate_workflow_plan_yaml(text: &str) -> Result<(), Vec<String>> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| vec![format!("not valid YAML: {e}")])?;
+    let errors: Vec<String> = workflow_plan_validator()
+        .iter_errors(&doc)
+        .map(|e| format!("{}: {e}", e.instance_path))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,231 @@
+//! `rwfc build` end to end: golden output for every example, strict schema validation of every
+//! RayJob and manifest, determinism, atomic replacement of the output, and entrypoint quoting
+//! of hostile values checked by a real shell.
+//! `RWFC_BLESS=1 cargo test --test build` rewrites the golden files in `tests/golden/`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rwfc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rwfc"))
+        .args(args)
+        .arg("--color=never")
+        .current_dir(dir)
+        .output()
+        .expect("rwfc runs")
+}
+
+/// Every file under `dir`, relative path and contents, sorted by path.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                let relative = path.strip_prefix(base).expect("under base").to_string_lossy().replace('\\', "/");
+                out.push((relative, std::fs::read_to_string(&path).expect("text output")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Validates every RayJob and manifest of a built tree; returns the problems.
+fn validate_tree(files: &[(String, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, text) in files {
+        let result = if path.contains("/rayjobs/") {
+            support::validate_rayjob_yaml(text)
+        } else if path.ends_with("workflow.yaml") {
+            support::validate_workflow_plan_yaml(text)
+        } else {
+            Err(vec!["unexpected file".to_owned()])
+        };
+        if let Err(errors) = result {
+            problems.push(format!("{path}:\n  {}", errors.join("\n  ")));
+        }
+    }
+    problems
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .expect("examples/ exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rwf"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn examples_build_to_their_golden_output_and_validate_strictly() {
+    let bless = std::env::var_os("RWFC_BLESS").is_some();
+    let mut failures = Vec::new();
+    let mut built = 0;
+    for example in examples() {
+        let text = std::fs::read_to_string(&example).expect("readable example");
+        if !text.contains("workflow ") {
+            continue;
+        }
+        let stem = example.file_stem().expect("named").to_string_lossy().into_owned();
+        let out = tempfile::tempdir().expect("temp dir");
+        let output = rwfc(
+            &["build", &format!("{stem}.rwf"), "-o", out.path().to_str().expect("utf-8 path")],
+            &repo().join("examples"),
+        );
+        if !output.status.success() {
+            failures.push(format!("{stem}: build failed\n{}", String::from_utf8_lossy(&output.stderr)));
+            continue;
+        }
+        built += 1;
+        let files = tree(out.path());
+        failures.extend(validate_tree(&files).into_iter().map(|p| format!("{stem}: {p}")));
+        let mut golden = String::new();
+        for (path, contents) in &files {
+            golden.push_str(&format!("# {path}\n{contents}"));
+        }
+        let notes = String::from_utf8_lossy(&output.stderr);
+        if !notes.is_empty() {
+            golden.push_str(&format!("# stderr\n{notes}"));
+        }
+        let golden_path = repo().join("tests/golden").join(format!("{stem}.yaml"));
+        if bless {
+            std::fs::create_dir_all(golden_path.parent().expect("folder")).expect("writable tests/golden");
+            std::fs::write(&golden_path, &golden).expect("writable golden file");
+        } else if std::fs::read_to_string(&golden_path).unwrap_or_default() != golden {
+            failures.push(format!(
+                "{stem}: output differs from {} (RWFC_BLESS=1 to accept, then read the diff)",
+                golden_path.display()
+            ));
+        }
+    }
+    assert!(built >= 10, "only {built} examples have workflows");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn building_twice_gives_identical_bytes() {
+    let first = tempfile::tempdir().expect("temp dir");
+    let second = tempfile::tempdir().expect("temp dir");
+    for out in [&first, &second] {
+        let output = rwfc(
+            &["build", "first_look.rwf", "--set", "raw_data=s3://acme/raw", "-o", out.path().to_str().expect("utf-8")],
+            &repo().join("examples"),
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let (a, b) = (tree(first.path()), tree(second.path()));
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let source = work.path().join("job.rwf");
+    let good = "task hello() {\n  image = \"rayproject/ray:2.40.0\"\n  entrypoint = \"python hello.py\"\n}\n\
+                workflow greet() {\n  let h = hello()\n}\n";
+    std::fs::write(&source, good).expect("writable");
+    let out = work.path().join("out");
+    let output = rwfc(&["build", "job.rwf", "-o", "out"], work.path());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let before = tree(&out);
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    // The same workflow with a type error, and a renamed node that would add a file.
+    let broken = good.replace("python hello.py", "python hello.py\" \n  retries = \"three").replace("let h", "let renamed");
+    std::fs::write(&source, broken).expect("writable");
+    let output = rwfc(&["build", "job.rwf", "-o", "out"], work.path());
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(tree(&out), before);
+    let leftovers: Vec<_> = std::fs::read_dir(&out).expect("out exists").flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "only the workflow's folder: {leftovers:?}");
+}
+
+#[test]
+fn a_rebuild_replaces_the_workflow_folder_as_a_whole() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let source = work.path().join("job.rwf");
+    let program = |node: &str| {
+        format!(
+            "task hello() {{\n  image = \"rayproject/ray:2.40.0\"\n  entrypoint = \"python hello.py\"\n}}\n\
+             workflow greet() {{\n  let {node} = hello()\n}}\n"
+        )
+    };
+    std::fs::write(&source, program("first")).expect("writable");
+    assert!(rwfc(&["build", "job.rwf", "-o", "out"], work.path()).status.success());
+    std::fs::write(&source, program("second")).expect("writable");
+    assert!(rwfc(&["build", "job.rwf", "-o", "out"], work.path()).status.success());
+    let paths: Vec<String> = tree(&work.path().join("out")).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, ["greet/rayjobs/second.yaml", "greet/workflow.yaml"]);
+}
+
+const HOSTILE: &[&str] = &["$(id)", "`id`", "it's \"quoted\"", "two\nlines", "; touch pwned", "a b", "*"];
+
+/// The entrypoint of the task built with `value` set, or the build's stderr when it fails.
+fn entrypoint(dir: &Path, file: &str, value: &str) -> Result<String, String> {
+    let output = rwfc(&["build", file, "--task", "echo", "--set", &format!("value={value}"), "-o", "-"], dir);
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    let stream = String::from_utf8_lossy(&output.stdout).into_owned();
+    support::validate_rayjob_yaml(&stream).map_err(|e| e.join("\n"))?;
+    let doc: serde_json::Value = serde_yaml::from_str(&stream).map_err(|e| e.to_string())?;
+    Ok(doc["spec"]["entrypoint"].as_str().unwrap_or_default().to_owned())
+}
+
+fn hostile_task(dir: &Path, name: &str, settings: &str) {
+    let text = format!(
+        "task echo(value: str) {{\n  image = \"rayproject/ray:2.60.0\"\n  entrypoint = \"printf %s. ${{value}}\"\n{settings}}}\n"
+    );
+    std::fs::write(dir.join(name), text).expect("writable");
+}
+
+#[test]
+fn hostile_values_arrive_as_one_literal_word() {
+    let work = tempfile::tempdir().expect("temp dir");
+    hostile_task(work.path(), "http.rwf", "  submission_mode = \"HTTPMode\"\n");
+    hostile_task(work.path(), "k8s.rwf", "  ray { ray_version = \"2.60.0\" }\n");
+    let canary = work.path().join("pwned");
+    for file in ["http.rwf", "k8s.rwf"] {
+        for value in HOSTILE {
+            let command = entrypoint(work.path(), file, value).unwrap_or_else(|e| panic!("{file} {value:?}: {e}"));
+            let output = Command::new("sh")
+                .arg("-c")
+                .arg(&command)
+                .current_dir(work.path())
+                .output()
+                .expect("sh runs");
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout),
+                format!("{value}."),
+                "{file}: {value:?} did not arrive as one word through `{command}`"
+            );
+            assert!(!canary.exists(), "{file}: {value:?} ran a command");
+        }
+    }
+}
+
+#[test]
+fn hostile_values_are_rejected_in_k8sjobmode_without_ray_version() {
+    let work = tempfile::tempdir().expect("temp dir");
+    hostile_task(work.path(), "old.rwf", "");
+    for value in HOSTILE {
+        let error = entrypoint(work.path(), "old.rwf", value).expect_err("refused");
+        assert!(error.contains("E0516"), "{value:?}: {error}");
+    }
+    assert_eq!(entrypoint(work.path(), "old.rwf", "s3://bucket/key-1.txt").as_deref(), Ok("printf %s. s3://bucket/key-1.txt"));
+}
