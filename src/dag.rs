@@ -47,8 +47,10 @@ pub fn topological_order(count: usize, dependencies: impl Fn(usize) -> Vec<usize
         .iter()
         .map(|&n| graph.neighbors_directed(n, petgraph::Direction::Incoming).count())
         .collect();
-    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> =
-        (0..count).filter(|&n| waiting.get(n) == Some(&0)).map(std::cmp::Reverse).collect();
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = (0..count)
+        .filter(|&n| waiting.get(n) == Some(&0))
+        .map(std::cmp::Reverse)
+        .collect();
     let mut order = Vec::with_capacity(count);
     while let Some(std::cmp::Reverse(node)) = ready.pop() {
         order.push(node);

@@ -243,7 +243,10 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
     }
     for workflow in &workflows {
         if let Err(error) = write_atomically(output, &workflow.name, &workflow.files) {
-            eprintln!("error: cannot write `{}`: {error}", output.join(&workflow.name).display());
+            eprintln!(
+                "error: cannot write `{}`: {error}",
+                output.join(&workflow.name).display()
+            );
             return ExitCode::from(2);
         }
     }

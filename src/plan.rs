@@ -90,7 +90,10 @@ pub struct InputBinding {
 pub enum InputSource {
     Constant(Value),
     Parameter(String),
-    Output { node: String, name: String },
+    Output {
+        node: String,
+        name: String,
+    },
     /// Computed from run-time inputs.
     Expression(Value),
 }

@@ -333,7 +333,9 @@ impl<'s> Walker<'s> {
             ValueKind::List(items) => self.list(items, &ANY, path),
             ValueKind::Record(entries) => self.map(entries, &ANY, path),
             ValueKind::None | ValueKind::Unknown | ValueKind::Deferred(_) => Json::Null,
-            ValueKind::Command(_) | ValueKind::Duration(_) | ValueKind::Secret { .. } => self.mismatch(value, path, "a plain value"),
+            ValueKind::Command(_) | ValueKind::Duration(_) | ValueKind::Secret { .. } => {
+                self.mismatch(value, path, "a plain value")
+            }
         }
     }
 

@@ -43,8 +43,35 @@ pub enum CommandPart {
 
 /// The operators of deferred expressions (§9.1).
 pub const OPS: &[&str] = &[
-    "add", "sub", "mul", "div", "mod", "neg", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "if", "min",
-    "max", "clamp", "ceil_div", "ceil", "floor", "round", "abs", "int", "float", "str", "concat", "quantity",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "neg",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "and",
+    "or",
+    "not",
+    "if",
+    "min",
+    "max",
+    "clamp",
+    "ceil_div",
+    "ceil",
+    "floor",
+    "round",
+    "abs",
+    "int",
+    "float",
+    "str",
+    "concat",
+    "quantity",
     "shell_quote",
 ];
 
@@ -54,7 +81,10 @@ pub enum Sym {
     /// A scalar known at build time.
     Lit(ValueKind),
     Param(String),
-    Output { node: String, name: String },
+    Output {
+        node: String,
+        name: String,
+    },
     RunId,
     Op(&'static str, Vec<Sym>),
 }

@@ -30,7 +30,11 @@ fn tree(dir: &Path) -> Vec<(String, String)> {
             if path.is_dir() {
                 walk(base, &path, out);
             } else {
-                let relative = path.strip_prefix(base).expect("under base").to_string_lossy().replace('\\', "/");
+                let relative = path
+                    .strip_prefix(base)
+                    .expect("under base")
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((relative, std::fs::read_to_string(&path).expect("text output")));
             }
         }
@@ -83,11 +87,19 @@ fn examples_build_to_their_golden_output_and_validate_strictly() {
         let stem = example.file_stem().expect("named").to_string_lossy().into_owned();
         let out = tempfile::tempdir().expect("temp dir");
         let output = rwfc(
-            &["build", &format!("{stem}.rwf"), "-o", out.path().to_str().expect("utf-8 path")],
+            &[
+                "build",
+                &format!("{stem}.rwf"),
+                "-o",
+                out.path().to_str().expect("utf-8 path"),
+            ],
             &repo().join("examples"),
         );
         if !output.status.success() {
-            failures.push(format!("{stem}: build failed\n{}", String::from_utf8_lossy(&output.stderr)));
+            failures.push(format!(
+                "{stem}: build failed\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
             continue;
         }
         built += 1;
@@ -122,7 +134,14 @@ fn building_twice_gives_identical_bytes() {
     let second = tempfile::tempdir().expect("temp dir");
     for out in [&first, &second] {
         let output = rwfc(
-            &["build", "first_look.rwf", "--set", "raw_data=s3://acme/raw", "-o", out.path().to_str().expect("utf-8")],
+            &[
+                "build",
+                "first_look.rwf",
+                "--set",
+                "raw_data=s3://acme/raw",
+                "-o",
+                out.path().to_str().expect("utf-8"),
+            ],
             &repo().join("examples"),
         );
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -146,12 +165,23 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
     assert_eq!(before.len(), 2, "{before:?}");
 
     // The same workflow with a type error, and a renamed node that would add a file.
-    let broken = good.replace("python hello.py", "python hello.py\" \n  retries = \"three").replace("let h", "let renamed");
+    let broken = good
+        .replace("python hello.py", "python hello.py\" \n  retries = \"three")
+        .replace("let h", "let renamed");
     std::fs::write(&source, broken).expect("writable");
     let output = rwfc(&["build", "job.rwf", "-o", "out"], work.path());
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(tree(&out), before);
-    let leftovers: Vec<_> = std::fs::read_dir(&out).expect("out exists").flatten().map(|e| e.file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .expect("out exists")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "only the workflow's folder: {leftovers:?}");
 }
 
@@ -173,11 +203,31 @@ fn a_rebuild_replaces_the_workflow_folder_as_a_whole() {
     assert_eq!(paths, ["greet/rayjobs/second.yaml", "greet/workflow.yaml"]);
 }
 
-const HOSTILE: &[&str] = &["$(id)", "`id`", "it's \"quoted\"", "two\nlines", "; touch pwned", "a b", "*"];
+const HOSTILE: &[&str] = &[
+    "$(id)",
+    "`id`",
+    "it's \"quoted\"",
+    "two\nlines",
+    "; touch pwned",
+    "a b",
+    "*",
+];
 
 /// The entrypoint of the task built with `value` set, or the build's stderr when it fails.
 fn entrypoint(dir: &Path, file: &str, value: &str) -> Result<String, String> {
-    let output = rwfc(&["build", file, "--task", "echo", "--set", &format!("value={value}"), "-o", "-"], dir);
+    let output = rwfc(
+        &[
+            "build",
+            file,
+            "--task",
+            "echo",
+            "--set",
+            &format!("value={value}"),
+            "-o",
+            "-",
+        ],
+        dir,
+    );
     if !output.status.success() {
         return Err(String::from_utf8_lossy(&output.stderr).into_owned());
     }
@@ -227,5 +277,47 @@ fn hostile_values_are_rejected_in_k8sjobmode_without_ray_version() {
         let error = entrypoint(work.path(), "old.rwf", value).expect_err("refused");
         assert!(error.contains("E0516"), "{value:?}: {error}");
     }
-    assert_eq!(entrypoint(work.path(), "old.rwf", "s3://bucket/key-1.txt").as_deref(), Ok("printf %s. s3://bucket/key-1.txt"));
+    assert_eq!(
+        entrypoint(work.path(), "old.rwf", "s3://bucket/key-1.txt").as_deref(),
+        Ok("printf %s. s3://bucket/key-1.txt")
+    );
+}
+
+#[test]
+fn kuberay_0_6_gets_v1alpha1_and_a_base64_runtime_env() {
+    use base64::Engine;
+    let work = tempfile::tempdir().expect("temp dir");
+    let source = "task hello() {\n  image = \"rayproject/ray:2.9.0\"\n  entrypoint = \"python hello.py\"\n  \
+                  ray { runtime_env { pip = [\"requests\"], env_vars = { MODE = \"fast\" } } }\n}\n";
+    std::fs::write(work.path().join("job.rwf"), source).expect("writable");
+    let output = rwfc(
+        &[
+            "build",
+            "job.rwf",
+            "--task",
+            "hello",
+            "--kuberay-version",
+            "0.6",
+            "-o",
+            "-",
+        ],
+        work.path(),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let doc: serde_json::Value = serde_yaml::from_slice(&output.stdout).expect("YAML");
+    assert_eq!(doc["apiVersion"], "ray.io/v1alpha1");
+    assert!(doc["spec"].get("runtimeEnvYAML").is_none());
+    let encoded = doc["spec"]["runtimeEnv"].as_str().expect("runtimeEnv is a string");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect("base64");
+    let env: serde_json::Value = serde_json::from_slice(&decoded).expect("JSON inside");
+    assert_eq!(
+        env,
+        serde_json::json!({ "env_vars": { "MODE": "fast" }, "pip": ["requests"] })
+    );
+    assert_eq!(
+        doc["spec"]["rayClusterSpec"]["headGroupSpec"]["rayStartParams"],
+        serde_json::json!({})
+    );
 }

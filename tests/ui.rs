@@ -1,7 +1,11 @@
 //! The UI harness: every `tests/ui/<area>/<case>.rwf` is checked by the `rwfc` binary and its
 //! diagnostics are compared with `<case>.stderr`. Files in deeper folders are support files
-//! (imports). A first line `// rwfc: ARGS` adds command-line arguments.
+//! (imports). A first line `// rwfc: ARGS` adds command-line arguments; a first line
+//! `// rwfc build: ARGS` builds instead (`rwfc build ARGS CASE -o -`), and the RayJob stream on
+//! stdout is compared with `<case>.stdout` and validated against the strict RayJob schema.
 //! `RWFC_BLESS=1 cargo test --test ui` rewrites the expected files.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,13 +29,36 @@ fn cases() -> Vec<PathBuf> {
     cases
 }
 
-fn extra_args(source: &str) -> Vec<String> {
-    source
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("// rwfc:"))
-        .map(|args| args.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default()
+/// The subcommand and extra arguments of a case, from its first line.
+fn command_line(source: &str) -> (&'static str, Vec<String>) {
+    let first = source.lines().next().unwrap_or_default();
+    let words = |args: &str| args.split_whitespace().map(str::to_owned).collect();
+    if let Some(args) = first.strip_prefix("// rwfc build:") {
+        ("build", words(args))
+    } else if let Some(args) = first.strip_prefix("// rwfc:") {
+        ("check", words(args))
+    } else {
+        ("check", Vec::new())
+    }
+}
+
+/// Compares `actual` with the expected file (absent means empty), or rewrites it when blessing.
+fn compare(expected_path: &Path, actual: &str, bless: bool) -> Option<String> {
+    if bless {
+        if actual.is_empty() {
+            let _ = std::fs::remove_file(expected_path);
+        } else {
+            std::fs::write(expected_path, actual).expect("writable expected file");
+        }
+        return None;
+    }
+    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
+    (expected != actual).then(|| {
+        format!(
+            "{}: output differs (RWFC_BLESS=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}",
+            expected_path.display()
+        )
+    })
 }
 
 #[test]
@@ -42,14 +69,16 @@ fn ui() {
     assert!(!cases.is_empty(), "no UI cases found");
     for case in &cases {
         let source = std::fs::read(case).expect("readable case");
-        let args = extra_args(&String::from_utf8_lossy(&source));
+        let (subcommand, args) = command_line(&String::from_utf8_lossy(&source));
         let dir = case.parent().expect("case has a folder");
         let name = case.file_name().expect("case has a name");
+        let to_stdout: &[&str] = if subcommand == "build" { &["-o", "-"] } else { &[] };
         let output = Command::new(env!("CARGO_BIN_EXE_rwfc"))
-            .arg("check")
+            .arg(subcommand)
             .arg("--color=never")
             .args(&args)
             .arg(name)
+            .args(to_stdout)
             .current_dir(dir)
             .env_remove("NO_COLOR")
             .output()
@@ -69,21 +98,16 @@ fn ui() {
             ));
             continue;
         }
-        let expected_path = case.with_extension("stderr");
-        if bless {
-            if stderr.is_empty() {
-                let _ = std::fs::remove_file(&expected_path);
-            } else {
-                std::fs::write(&expected_path, &stderr).expect("writable expected file");
+        failures.extend(compare(&case.with_extension("stderr"), &stderr, bless));
+        if subcommand == "build" {
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            // KubeRay 0.6 output (`ray.io/v1alpha1`) predates the v1 schema; tests/build.rs checks its shape.
+            if !stdout.is_empty() && !stdout.contains("apiVersion: ray.io/v1alpha1") {
+                if let Err(errors) = support::validate_rayjob_yaml(&stdout) {
+                    failures.push(format!("{}: invalid RayJob:\n{}", case.display(), errors.join("\n")));
+                }
             }
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != stderr {
-            failures.push(format!(
-                "{}: output differs (RWFC_BLESS=1 to accept)\n--- expected\n{expected}\n--- actual\n{stderr}",
-                case.display()
-            ));
+            failures.extend(compare(&case.with_extension("stdout"), &stdout, bless));
         }
     }
     assert!(

@@ -89,7 +89,11 @@ impl Checker<'_> {
                     (Ty::Int, Ty::Float) => Ty::Float,
                     (t, _) => t.clone(),
                 };
-                let value = match (&cond.value.kind, Sym::of(&then.value.kind), Sym::of(&otherwise.value.kind)) {
+                let value = match (
+                    &cond.value.kind,
+                    Sym::of(&then.value.kind),
+                    Sym::of(&otherwise.value.kind),
+                ) {
                     (ValueKind::Bool(true), _, _) => then.value.kind,
                     (ValueKind::Bool(false), _, _) => otherwise.value.kind,
                     (ValueKind::Deferred(c), Some(a), Some(b)) => Sym::op("if", vec![(**c).clone(), a, b]),
@@ -150,7 +154,9 @@ impl Checker<'_> {
         let typed = self.report(apply(&masked), span);
         match args {
             Some(args)
-                if crate::value::OPS.contains(&op) && typed.ty != Ty::Error && typed.value.kind == ValueKind::Unknown =>
+                if crate::value::OPS.contains(&op)
+                    && typed.ty != Ty::Error
+                    && typed.value.kind == ValueKind::Unknown =>
             {
                 Typed::new(typed.ty, Sym::op(op, args), span)
             }
@@ -665,6 +671,8 @@ impl Checker<'_> {
             } else if !labelled {
                 self.no_label(field.label.as_ref());
                 self.duplicate_key(block, field);
+            } else if let Some(label) = &field.label {
+                self.duplicate_group(block, field, label);
             }
             let previous = entries.iter().position(|e| e.key == key && e.label == label);
             let merges = matches!(field.value.kind, ExprKind::Record(_));
@@ -749,6 +757,26 @@ impl Checker<'_> {
                     "unexpected name",
                 )
                 .help("remove the string after the field name"),
+            );
+        }
+    }
+
+    /// E0502: two `worker "NAME"` groups of one name in one block.
+    fn duplicate_group(&mut self, block: &Block, field: &crate::ast::Field, label: &crate::ast::PlainString) {
+        let first = block
+            .fields
+            .iter()
+            .find(|f| f.key.name == field.key.name && f.label.as_ref().is_some_and(|l| l.value == label.value));
+        if let Some(first) = first.and_then(|f| f.label.as_ref()).filter(|f| f.span != label.span) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0502,
+                    label.span,
+                    format!("two worker groups are named \"{}\"", label.value),
+                    "same name again",
+                )
+                .label(first.span, "first group with this name")
+                .help("KubeRay needs a unique name per group; rename one, or put all its fields in one block"),
             );
         }
     }

@@ -35,6 +35,9 @@ struct Build<'o> {
     nodes: Vec<Node>,
     /// Each node's `let` name, for E0102 on collisions.
     taken: HashMap<String, Span>,
+    /// Workflows being inlined, outermost first: a repeat is recursion (E0401, reported by the
+    /// checker) and is not followed.
+    inlining: Vec<ItemRef>,
 }
 
 /// A binding of a workflow body: its value and the nodes it stands for.
@@ -56,11 +59,14 @@ impl Checker<'_> {
                     .modules()
                     .filter(|(id, _)| !program.is_stdlib(*id))
                     .flat_map(|(module, m)| {
-                        m.items().iter().enumerate().filter_map(move |(index, item)| match item.kind {
-                            ItemKind::Workflow(_) => Some((ItemRef { module, index }, true)),
-                            ItemKind::Task(_) => Some((ItemRef { module, index }, false)),
-                            _ => None,
-                        })
+                        m.items()
+                            .iter()
+                            .enumerate()
+                            .filter_map(move |(index, item)| match item.kind {
+                                ItemKind::Workflow(_) => Some((ItemRef { module, index }, true)),
+                                ItemKind::Task(_) => Some((ItemRef { module, index }, false)),
+                                _ => None,
+                            })
                     })
                     .collect();
                 for (item, _) in user_items.iter().filter(|(_, is_workflow)| *is_workflow) {
@@ -151,7 +157,12 @@ impl Checker<'_> {
     }
 
     /// The values of parameters: `--set`, else the default, else a run-time input.
-    fn bind_inputs(&mut self, params: &[Param], module: ModuleId, sets: &[(String, String)]) -> Vec<(PlanParam, Typed)> {
+    fn bind_inputs(
+        &mut self,
+        params: &[Param],
+        module: ModuleId,
+        sets: &[(String, String)],
+    ) -> Vec<(PlanParam, Typed)> {
         for (name, _) in sets {
             if !params.iter().any(|p| p.name.name == *name) {
                 let mut d = Diagnostic::without_span(Code::E0205, format!("`--set {name}` names no parameter"));
@@ -180,14 +191,12 @@ impl Checker<'_> {
                     Some((name, text)) => self.set_value(name, text, &ty, param.name.span),
                     None => default.clone(),
                 };
-                let value = bound
-                    .clone()
-                    .unwrap_or_else(|| {
-                        Value::new(
-                            ValueKind::Deferred(Box::new(Sym::Param(param.name.name.clone()))),
-                            param.name.span,
-                        )
-                    });
+                let value = bound.clone().unwrap_or_else(|| {
+                    Value::new(
+                        ValueKind::Deferred(Box::new(Sym::Param(param.name.name.clone()))),
+                        param.name.span,
+                    )
+                });
                 let plan_param = PlanParam {
                     name: param.name.name.clone(),
                     ty: ty.to_string(),
@@ -298,6 +307,7 @@ impl Checker<'_> {
             called,
             nodes: Vec::new(),
             taken: HashMap::new(),
+            inlining: Vec::new(),
         };
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
         let inherited = Value::new(ValueKind::Record(Vec::new()), workflow.name.span);
@@ -331,13 +341,18 @@ impl Checker<'_> {
     }
 
     /// `--task NAME` (or a task no workflow calls, under `rwfc check`): one node named after it.
-    fn plan_task(&mut self, item: ItemRef, options: &BuildOptions, called: &mut HashSet<ItemRef>) -> Option<WorkflowPlan> {
+    fn plan_task(
+        &mut self,
+        item: ItemRef,
+        options: &BuildOptions,
+        called: &mut HashSet<ItemRef>,
+    ) -> Option<WorkflowPlan> {
         let ast_item = self.item(item)?;
         let ItemKind::Task(task) = &ast_item.kind else {
             return None;
         };
         let params = self.bind_inputs(&task.params, item.module, &options.sets);
-        if matches!(options.task, Some(_)) {
+        if options.task.is_some() {
             let missing: Vec<&str> = params
                 .iter()
                 .filter(|(p, _)| p.bound.is_none())
@@ -347,7 +362,11 @@ impl Checker<'_> {
                 self.diagnostics.push(
                     Diagnostic::without_span(
                         Code::E0204,
-                        format!("`--task {}` needs a value for {}", task.name.name, quoted_list(&missing)),
+                        format!(
+                            "`--task {}` needs a value for {}",
+                            task.name.name,
+                            quoted_list(&missing)
+                        ),
                     )
                     .help(format!("add `--set {first}=VALUE`")),
                 );
@@ -361,6 +380,7 @@ impl Checker<'_> {
             called,
             nodes: Vec::new(),
             taken: HashMap::new(),
+            inlining: Vec::new(),
         };
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
         let settings = Value::new(ValueKind::Record(Vec::new()), task.name.span);
@@ -412,6 +432,24 @@ impl Checker<'_> {
         let ItemKind::Workflow(workflow) = &ast_item.kind else {
             return None;
         };
+        if build.inlining.contains(&item) {
+            return None;
+        }
+        build.inlining.push(item);
+        let returned = self.inline_body(item, workflow, prefix, args, inherited, build);
+        build.inlining.pop();
+        returned
+    }
+
+    fn inline_body(
+        &mut self,
+        item: ItemRef,
+        workflow: &ast::Workflow,
+        prefix: &str,
+        args: &[(String, Typed)],
+        inherited: &Value,
+        build: &mut Build<'_>,
+    ) -> Option<Value> {
         let mut env = Env::new(item.module, Context::Workflow);
         for param in &workflow.params {
             let typed = match args.iter().find(|(n, _)| *n == param.name.name) {
@@ -445,6 +483,11 @@ impl Checker<'_> {
             "workflow",
         );
         let settings = merge_settings(inherited, &own_settings);
+        for stmt in &workflow.body {
+            if let Stmt::Let(l) = stmt {
+                env.later.insert(l.name.name.clone());
+            }
+        }
         let mut bound: HashMap<String, Bound> = HashMap::new();
         let mut waits: Vec<(Vec<usize>, &[ast::Ident])> = Vec::new();
         for stmt in &workflow.body {
@@ -503,7 +546,14 @@ impl Checker<'_> {
                 waits.push((created.clone(), &l.after));
             }
             let nodes = if created.is_empty() { upstream } else { created };
-            env.bind(&l.name.name, typed, l.name.span, LocalKind::Let { is_call: call.is_some() });
+            env.bind(
+                &l.name.name,
+                typed,
+                l.name.span,
+                LocalKind::Let {
+                    is_call: call.is_some(),
+                },
+            );
             bound.insert(l.name.name.clone(), Bound { nodes, call });
         }
         for (waiting, after) in waits {
@@ -514,7 +564,8 @@ impl Checker<'_> {
                 .collect();
             for index in waiting {
                 if let Some(node) = build.nodes.get_mut(index) {
-                    node.dependencies.extend(awaited.iter().copied().filter(|&d| d != index));
+                    node.dependencies
+                        .extend(awaited.iter().copied().filter(|&d| d != index));
                 }
             }
         }
@@ -576,7 +627,8 @@ impl Checker<'_> {
                         name: "result".into(),
                     }
                 }
-                (Some(ExprKind::Field(base, field)), _) if matches!(&base.kind, ExprKind::Name(n) if bound.get(&n.name).is_some_and(|b| b.call.is_some())) => {
+                (Some(ExprKind::Field(base, field)), _) if matches!(&base.kind, ExprKind::Name(n) if bound.get(&n.name).is_some_and(|b| b.call.is_some())) =>
+                {
                     let node = match &base.kind {
                         ExprKind::Name(n) => bound.get(&n.name).and_then(|b| b.call.clone()).unwrap_or_default(),
                         _ => String::new(),
@@ -587,7 +639,10 @@ impl Checker<'_> {
                     }
                 }
                 (Some(ExprKind::Name(n)), _)
-                    if env.locals.iter().any(|l| l.name == n.name && l.kind == LocalKind::Param) =>
+                    if env
+                        .locals
+                        .iter()
+                        .any(|l| l.name == n.name && l.kind == LocalKind::Param) =>
                 {
                     InputSource::Parameter(n.name.clone())
                 }
@@ -750,7 +805,9 @@ impl Checker<'_> {
             })
             .unwrap_or_default();
         for field in with.fields.iter().filter(|f| f.key.name == "ray") {
-            let ExprKind::Record(ray) = &field.value.kind else { continue };
+            let ExprKind::Record(ray) = &field.value.kind else {
+                continue;
+            };
             for worker in ray.fields.iter().filter(|f| f.key.name == "worker") {
                 let Some(label) = &worker.label else { continue };
                 if groups.contains(&label.value.as_str()) {
@@ -764,12 +821,17 @@ impl Checker<'_> {
                 let mut d = Diagnostic::new(
                     Code::E0508,
                     label.span,
-                    format!("the override names worker group \"{}\", which `{task}` does not have", label.value),
+                    format!(
+                        "the override names worker group \"{}\", which `{task}` does not have",
+                        label.value
+                    ),
                     "no such group",
                 );
                 d = match did_you_mean(&label.value, groups.iter().copied()) {
                     Some(best) => d.help(format!("did you mean \"{best}\"? {listed}")),
-                    None => d.help(format!("{listed}; an override cannot add a group — refine the cluster in the task instead")),
+                    None => d.help(format!(
+                        "{listed}; an override cannot add a group — refine the cluster in the task instead"
+                    )),
                 };
                 self.diagnostics.push(d);
             }

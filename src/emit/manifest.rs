@@ -17,12 +17,9 @@ pub fn value_json(value: &Value) -> Json {
         ValueKind::Quantity(q) => json!(q.canonical()),
         ValueKind::Duration(d) => json!(d.millis() / 1000),
         ValueKind::List(items) => Json::Array(items.iter().map(value_json).collect()),
-        ValueKind::Record(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|e| (e.key.clone(), value_json(&e.value)))
-                .collect(),
-        ),
+        ValueKind::Record(entries) => {
+            Json::Object(entries.iter().map(|e| (e.key.clone(), value_json(&e.value))).collect())
+        }
         ValueKind::Secret { name, key } => json!({ "secret": { "name": name, "key": key } }),
         ValueKind::Deferred(sym) => json!({ "expression": sym.to_json() }),
         ValueKind::Command(_) | ValueKind::None | ValueKind::Unknown => Json::Null,
@@ -178,7 +175,12 @@ pub fn expression_text(expr: &Json) -> String {
         }
         let op = expr.get("op")?.as_str()?;
         let op = crate::value::OPS.iter().find(|o| **o == op)?;
-        let args = expr.get("args")?.as_array()?.iter().map(sym).collect::<Option<Vec<_>>>()?;
+        let args = expr
+            .get("args")?
+            .as_array()?
+            .iter()
+            .map(sym)
+            .collect::<Option<Vec<_>>>()?;
         Some(Sym::Op(op, args))
     }
     sym(expr).map_or_else(|| expr.to_string(), |s| s.display())

@@ -13,7 +13,6 @@ use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::names::{self, normalise, shorten, MAX_LABEL_VALUE, MAX_RAYJOB_NAME};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
 use crate::pod::check_pod_spec;
-use crate::quantity::Quantity;
 use crate::source::{SourceMap, Span};
 use crate::value::{CommandPart, Entry, Sym, Value, ValueKind};
 use serde_json::{json, Map, Value as Json};
@@ -134,7 +133,14 @@ fn parse_address(address: &str) -> Option<(String, Option<String>)> {
 }
 
 impl Emitter<'_> {
-    fn error(&mut self, code: Code, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+    fn error(
+        &mut self,
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.diagnostics
             .push(Diagnostic::new(code, span, message, label).help(help));
     }
@@ -166,14 +172,20 @@ impl Emitter<'_> {
         };
         if let Some(ns) = &namespace {
             if !names::is_dns1123_label(ns) {
-                let span = field(config, "namespace").or(field(settings, "namespace")).map_or(node.call_span, |v| v.span);
-                self.error(
-                    Code::E0505,
-                    span,
-                    format!("`{ns}` is not a valid namespace"),
-                    "invalid namespace",
-                    "namespaces are DNS-1123 labels: at most 63 lower-case letters, digits and `-`",
-                );
+                let help = "namespaces are DNS-1123 labels: at most 63 lower-case letters, digits and `-`";
+                match field(config, "namespace").or(field(settings, "namespace")) {
+                    Some(value) => self.error(
+                        Code::E0505,
+                        value.span,
+                        format!("`{ns}` is not a valid namespace"),
+                        "invalid namespace",
+                        help,
+                    ),
+                    None => self.diagnostics.push(
+                        Diagnostic::without_span(Code::E0505, format!("`--namespace {ns}` is not a valid namespace"))
+                            .help(help),
+                    ),
+                }
             }
         }
         let labels = self.labels(workflow, config, settings);
@@ -202,8 +214,16 @@ impl Emitter<'_> {
             spec.insert("entrypoint".into(), entrypoint);
         }
         if mode != "K8sJobMode" {
-            let first = if mode == "SidecarMode" { KubeRayVersion::V1_5 } else { KubeRayVersion::V1_1 };
-            if self.supports(first, field(config, "submission_mode"), &format!("submission_mode = \"{mode}\"")) {
+            let first = if mode == "SidecarMode" {
+                KubeRayVersion::V1_5
+            } else {
+                KubeRayVersion::V1_1
+            };
+            if self.supports(
+                first,
+                field(config, "submission_mode"),
+                &format!("submission_mode = \"{mode}\""),
+            ) {
                 spec.insert("submissionMode".into(), json!(mode));
             }
         }
@@ -215,7 +235,11 @@ impl Emitter<'_> {
         spec.insert("shutdownAfterJobFinishes".into(), json!(shutdown));
         if let Some(ttl) = field(ray, "ttl_seconds_after_finished") {
             if let Some(n) = self.known_int(ttl, "ttl_seconds_after_finished") {
-                if n > 0 && !shutdown {
+                let shutdown_off = matches!(
+                    field(ray, "shutdown_after_job_finishes").map(|v| &v.kind),
+                    Some(ValueKind::Bool(false))
+                );
+                if n > 0 && shutdown_off && existing.is_none() {
                     let mut d = Diagnostic::new(
                         Code::E0504,
                         ttl.span,
@@ -263,6 +287,8 @@ impl Emitter<'_> {
                     }
                 }
             }
+            // A bad `address` was reported; there is no cluster of our own to describe.
+            None if field(ray, "address").is_some() || field(ray, "existing_cluster").is_some() => {}
             None => {
                 let cluster = self.cluster_spec(config, ray, &labels);
                 spec.insert("rayClusterSpec".into(), cluster);
@@ -289,7 +315,10 @@ impl Emitter<'_> {
         self.error(
             Code::E0510,
             span,
-            format!("`{what}` needs KubeRay {first} or later, but the target is {}", self.version),
+            format!(
+                "`{what}` needs KubeRay {first} or later, but the target is {}",
+                self.version
+            ),
             format!("needs KubeRay {first}"),
             format!("remove it, or build with `--kuberay-version {first}` or later"),
         );
@@ -329,6 +358,18 @@ impl Emitter<'_> {
     }
 
     fn existing_cluster<'v>(&mut self, ray: Option<&'v Value>, config: Option<&Value>) -> Option<Existing<'v>> {
+        if let (Some(name), Some(address)) = (field(ray, "existing_cluster"), field(ray, "address")) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0509,
+                    address.span,
+                    "`address` and `existing_cluster` both name the cluster to run on",
+                    "second way to name it",
+                )
+                .label(name.span, "`existing_cluster` set here")
+                .help("keep one of them: `address` is only another spelling of `existing_cluster`"),
+            );
+        }
         let existing = if let Some(value) = field(ray, "existing_cluster") {
             let name = self.known_text(value, "existing_cluster")?.to_owned();
             if !names::is_dns1123_label(&name) {
@@ -383,7 +424,11 @@ impl Emitter<'_> {
                 field(config, "submission_mode").filter(|v| matches!(&v.kind, ValueKind::Str(s) if s == "SidecarMode")),
             ),
         ];
-        let what = if field(ray, "existing_cluster").is_some() { "existing_cluster" } else { "address" };
+        let what = if field(ray, "existing_cluster").is_some() {
+            "existing_cluster"
+        } else {
+            "address"
+        };
         for (key, value) in conflicts {
             let Some(value) = value else { continue };
             self.diagnostics.push(
@@ -400,7 +445,12 @@ impl Emitter<'_> {
         Some(existing)
     }
 
-    fn labels(&mut self, workflow: &WorkflowPlan, config: Option<&Value>, settings: Option<&Value>) -> BTreeMap<String, Json> {
+    fn labels(
+        &mut self,
+        workflow: &WorkflowPlan,
+        config: Option<&Value>,
+        settings: Option<&Value>,
+    ) -> BTreeMap<String, Json> {
         let mut labels = BTreeMap::new();
         let generated = |v: &str| Json::String(shorten(v, MAX_LABEL_VALUE));
         labels.insert(MANAGED_BY.to_owned(), json!("rwfc"));
@@ -478,7 +528,9 @@ impl Emitter<'_> {
                 );
                 d = d.suggest(&other, ["K8sJobMode", "HTTPMode", "SidecarMode"]);
                 if d.help.is_none() {
-                    d = d.help("the submission modes are \"K8sJobMode\" (the default), \"HTTPMode\" and \"SidecarMode\"");
+                    d = d.help(
+                        "the submission modes are \"K8sJobMode\" (the default), \"HTTPMode\" and \"SidecarMode\"",
+                    );
                 }
                 self.diagnostics.push(d);
                 "K8sJobMode"
@@ -577,7 +629,9 @@ impl Emitter<'_> {
                             }
                         }
                         kind => {
-                            let Some(text) = crate::check::to_text(kind) else { continue };
+                            let Some(text) = crate::check::to_text(kind) else {
+                                continue;
+                            };
                             if posix {
                                 pieces.push(Sym::Lit(ValueKind::Str(posix_quote(&text))));
                             } else {
@@ -622,13 +676,31 @@ impl Emitter<'_> {
         let mut env: BTreeMap<String, Json> = BTreeMap::new();
         let mut env_vars: BTreeMap<String, Json> = BTreeMap::new();
         let runtime_env = field(ray, "runtime_env");
+        let installers: Vec<&Entry> = entries(runtime_env)
+            .iter()
+            .filter(|e| matches!(e.key.as_str(), "pip" | "uv" | "conda") && !matches!(e.value.kind, ValueKind::None))
+            .collect();
+        if let [first, second, ..] = installers.as_slice() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0515,
+                    second.key_span,
+                    format!("`runtime_env` sets both `{}` and `{}`", first.key, second.key),
+                    "second package manager",
+                )
+                .label(first.key_span, "first set here")
+                .help("Ray accepts only one of `pip`, `uv` and `conda`; list pip packages inside the conda environment instead"),
+            );
+        }
+        if let Some(env) = runtime_env {
+            self.shell_in_runtime_env(env);
+        }
         for entry in entries(runtime_env) {
             match entry.key.as_str() {
                 "env_vars" => {
                     for var in entries(Some(&entry.value)) {
                         match &var.value.kind {
                             ValueKind::Str(s) => {
-                                self.shell_in_runtime_env(&var.value, s);
                                 env_vars.insert(var.key.clone(), Json::String(s.clone()));
                             }
                             ValueKind::Deferred(sym) => self.deferred.push(DeferredField {
@@ -660,7 +732,11 @@ impl Emitter<'_> {
                             entry.value.span,
                             format!("`runtime_env.{}` must be {shape}", entry.key),
                             format!("this is {}", entry.value.kind_name()),
-                            format!("write `{} = [\"pandas==2.2.2\"]`", entry.key),
+                            if entry.key == "pip" {
+                                "write `pip = [\"pandas==2.2.2\"]`"
+                            } else {
+                                "write `conda = \"my-env\"`, or a mapping with the environment's `dependencies`"
+                            },
                         );
                         continue;
                     }
@@ -710,17 +786,21 @@ impl Emitter<'_> {
         }
     }
 
-    fn shell_in_runtime_env(&mut self, value: &Value, text: &str) {
-        if text.contains('$') || text.contains('`') {
-            self.diagnostics.push(
+    /// W0502 for every `runtime_env` string with `$` or a backtick.
+    fn shell_in_runtime_env(&mut self, value: &Value) {
+        match &value.kind {
+            ValueKind::Str(text) if text.contains('$') || text.contains('`') => self.diagnostics.push(
                 Diagnostic::new(
                     Code::W0502,
                     value.span,
                     "a `runtime_env` value contains `$` or a backtick",
                     "shell syntax",
                 )
-                .help("Ray passes runtime_env values as they are; a shell never expands them"),
-            );
+                .help("Ray passes runtime_env values to the job as they are, unexpanded; if that is meant, ignore this, otherwise write the value itself"),
+            ),
+            ValueKind::List(items) => items.iter().for_each(|i| self.shell_in_runtime_env(i)),
+            ValueKind::Record(entries) => entries.iter().for_each(|e| self.shell_in_runtime_env(&e.value)),
+            _ => {}
         }
     }
 
@@ -754,7 +834,13 @@ impl Emitter<'_> {
             .map(str::to_owned)
     }
 
-    fn submitter(&mut self, config: Option<&Value>, mode: &str, head_image: Option<&str>, spec: &mut Map<String, Json>) {
+    fn submitter(
+        &mut self,
+        config: Option<&Value>,
+        mode: &str,
+        head_image: Option<&str>,
+        spec: &mut Map<String, Json>,
+    ) {
         let Some(submitter) = field(config, "submitter") else {
             return;
         };
@@ -774,7 +860,11 @@ impl Emitter<'_> {
         if let Some(image) = image {
             container.insert("image".into(), json!(image));
         }
-        let resources = self.resources(field(Some(submitter), "requests"), field(Some(submitter), "limits"), "/spec/submitterPodTemplate/spec/containers/0/resources");
+        let resources = self.resources(
+            field(Some(submitter), "requests"),
+            field(Some(submitter), "limits"),
+            "/spec/submitterPodTemplate/spec/containers/0/resources",
+        );
         if !resources.is_empty() {
             container.insert("resources".into(), Json::Object(resources));
         }
@@ -789,7 +879,10 @@ impl Emitter<'_> {
         if let Some(version) = field(ray, "ray_version").and_then(|v| self.known_text(v, "ray_version")) {
             cluster.insert("rayVersion".into(), json!(version));
         }
-        let autoscaling = matches!(field(ray, "enable_autoscaling").map(|v| &v.kind), Some(ValueKind::Bool(true)));
+        let autoscaling = matches!(
+            field(ray, "enable_autoscaling").map(|v| &v.kind),
+            Some(ValueKind::Bool(true))
+        );
         cluster.insert("enableInTreeAutoscaling".into(), json!(autoscaling));
         if let Some(options) = field(ray, "autoscaler") {
             let mut out = Map::new();
@@ -822,25 +915,19 @@ impl Emitter<'_> {
         let task_limits = field(config, "limits");
         let mut receivers: Vec<(bool, Option<&Value>)> = Vec::new();
         let head = field(ray, "head");
-        let head_spec = self.group(config, head, "ray-head", "/spec/rayClusterSpec/headGroupSpec", labels, &mut receivers);
+        let head_spec = self.group(
+            config,
+            head,
+            "ray-head",
+            "/spec/rayClusterSpec/headGroupSpec",
+            labels,
+            &mut receivers,
+        );
         cluster.insert("headGroupSpec".into(), head_spec);
-        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         let mut groups = Vec::new();
         let workers: Vec<&Entry> = entries(ray).iter().filter(|e| e.key == "worker").collect();
         for entry in workers {
             let name = entry.label.clone().unwrap_or_default();
-            if let Some(first) = seen.insert(name.clone(), entry.key_span) {
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::E0502,
-                        entry.key_span,
-                        format!("two worker groups are named \"{name}\""),
-                        "same name again",
-                    )
-                    .label(first, "first group with this name")
-                    .help("KubeRay needs a unique name per group; rename one of them"),
-                );
-            }
             if !names::is_dns1123_label(&name) {
                 self.error(
                     Code::E0512,
@@ -850,11 +937,22 @@ impl Emitter<'_> {
                     format!(
                         "use lower-case letters, digits and `-`, at most 63 characters, such as \"{}\"",
                         normalise(&name)
+                            .chars()
+                            .take(63)
+                            .collect::<String>()
+                            .trim_end_matches('-')
                     ),
                 );
             }
             let pointer = format!("/spec/rayClusterSpec/workerGroupSpecs/{}", groups.len());
-            let mut group = self.group(config, Some(&entry.value), "ray-worker", &pointer, labels, &mut receivers);
+            let mut group = self.group(
+                config,
+                Some(&entry.value),
+                "ray-worker",
+                &pointer,
+                labels,
+                &mut receivers,
+            );
             self.replicas(&entry.value, autoscaling, &name, &pointer, &mut group);
             if let Json::Object(map) = &mut group {
                 let mut ordered = Map::new();
@@ -877,18 +975,26 @@ impl Emitter<'_> {
     }
 
     /// W0503: task-level resource keys that every node replaces.
-    fn unreceived_resources(&mut self, requests: Option<&Value>, limits: Option<&Value>, receivers: &[(bool, Option<&Value>)]) {
+    fn unreceived_resources(
+        &mut self,
+        requests: Option<&Value>,
+        limits: Option<&Value>,
+        receivers: &[(bool, Option<&Value>)],
+    ) {
         for (which, task) in [("requests", requests), ("limits", limits)] {
             for entry in entries(task) {
-                let received = receivers.iter().any(|(skips, node)| {
-                    !skips && field(field(*node, which), &entry.key).is_none()
-                });
+                let received = receivers
+                    .iter()
+                    .any(|(skips, node)| !skips && field(field(*node, which), &entry.key).is_none());
                 if !received && !receivers.is_empty() {
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::W0503,
                             entry.key_span,
-                            format!("the task-level `{which}.{}` reaches no node: every node sets its own", entry.key),
+                            format!(
+                                "the task-level `{which}.{}` reaches no node: every node sets its own",
+                                entry.key
+                            ),
                             "never used",
                         )
                         .help("remove it from the task, or leave it out of a node that should take it"),
@@ -917,7 +1023,7 @@ impl Emitter<'_> {
                     entry.key_span,
                     "KubeRay rejects `labels` in `ray_start_params`",
                     "rejected by KubeRay",
-                    "set Ray node labels through the pod template's labels instead",
+                    "give Kubernetes labels with the task's `labels`; KubeRay sets Ray's own node labels itself",
                 );
                 continue;
             }
@@ -936,7 +1042,10 @@ impl Emitter<'_> {
         }
         params.extend(sorted_params);
 
-        let image = text(field(node, "image")).or(text(field(config, "image")));
+        let image = match field(node, "image").or(field(config, "image")) {
+            Some(value) => self.known_text(value, "image").map(str::to_owned),
+            None => None,
+        };
         let pod_template = field(node, "pod_template");
         let (pod, _) = match pod_template {
             Some(template) => check_pod_spec(template, "pod_template"),
@@ -1047,11 +1156,19 @@ impl Emitter<'_> {
         for (key, value) in pod {
             spec.insert(key, value);
         }
-        if let Some(account) = field(config, "service_account")
-            .or(field(Some(&self.node.settings), "service_account"))
-            .and_then(|v| self.known_text(v, "service_account"))
-        {
-            spec.insert("serviceAccountName".into(), json!(account));
+        if let Some(value) = field(config, "service_account").or(field(Some(&self.node.settings), "service_account")) {
+            if let Some(account) = self.known_text(value, "service_account") {
+                if !names::is_dns1123_subdomain(account) {
+                    self.error(
+                        Code::E0505,
+                        value.span,
+                        format!("`{account}` is not a valid service account name"),
+                        "invalid name",
+                        "service account names are DNS subdomains: lower-case letters, digits, `-` and `.`",
+                    );
+                }
+                spec.insert("serviceAccountName".into(), json!(account));
+            }
         }
         let spec: BTreeMap<String, Json> = spec.into_iter().collect();
         json!({
@@ -1105,31 +1222,36 @@ impl Emitter<'_> {
         out
     }
 
-    /// `resources` of a container: requests and limits mirrored, quantities canonical;
+    /// `resources` of a container: keys under their Kubernetes names (`gpu` and
+    /// `"nvidia.com/gpu"` are one key), requests and limits mirrored, quantities canonical;
     /// deferred quantities are recorded and left out.
-    fn resources(
-        &mut self,
-        requests: Option<&Value>,
-        limits: Option<&Value>,
-        pointer: &str,
-    ) -> Map<String, Json> {
-        let requested: Vec<&Entry> = entries(requests).iter().filter(|e| !matches!(e.value.kind, ValueKind::None)).collect();
-        let limited: Vec<&Entry> = entries(limits).iter().filter(|e| !matches!(e.value.kind, ValueKind::None)).collect();
-        if let (Some(r), Some(l)) = (
-            requested.iter().find(|e| e.key == "gpu"),
-            limited.iter().find(|e| e.key == "gpu"),
-        ) {
-            if let (ValueKind::Quantity(a), ValueKind::Quantity(b)) = (&r.value.kind, &l.value.kind) {
+    fn resources(&mut self, requests: Option<&Value>, limits: Option<&Value>, pointer: &str) -> Map<String, Json> {
+        let by_name = |value: Option<&Value>| -> BTreeMap<String, Value> {
+            entries(value)
+                .iter()
+                .filter(|e| !matches!(e.value.kind, ValueKind::None))
+                .map(|e| (resource_name(&e.key).to_owned(), e.value.clone()))
+                .collect()
+        };
+        let requested = by_name(requests);
+        let limited = by_name(limits);
+        for (key, request) in &requested {
+            let Some(limit) = limited.get(key) else { continue };
+            // Kubernetes does not overcommit extended resources such as GPUs.
+            if !key.contains('/') {
+                continue;
+            }
+            if let (ValueKind::Quantity(a), ValueKind::Quantity(b)) = (&request.kind, &limit.kind) {
                 if !a.same_value(*b) {
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::E0507,
-                            l.value.span,
-                            format!("GPU limits ({}) differ from GPU requests ({})", b.canonical(), a.canonical()),
+                            limit.span,
+                            format!("`{key}` limits ({}) differ from its requests ({})", b.canonical(), a.canonical()),
                             "differs from the request",
                         )
-                        .label(r.value.span, "requested here")
-                        .help("Kubernetes requires GPU requests and limits to be equal; give one number"),
+                        .label(request.span, "requested here")
+                        .help("Kubernetes requires requests and limits of GPUs and other extended resources to be equal; give one number"),
                     );
                 }
             }
@@ -1137,28 +1259,26 @@ impl Emitter<'_> {
         let mut out = Map::new();
         for (which, own, other) in [("requests", &requested, &limited), ("limits", &limited, &requested)] {
             let mut map: BTreeMap<String, Json> = BTreeMap::new();
-            let keys: Vec<&Entry> = own
-                .iter()
-                .copied()
-                .chain(other.iter().copied().filter(|o| !own.iter().any(|e| e.key == o.key)))
-                .collect();
-            for entry in keys {
-                let key = resource_name(&entry.key).to_owned();
-                match &entry.value.kind {
+            for (key, value) in other.iter().chain(own.iter()) {
+                match &value.kind {
                     ValueKind::Quantity(q) => {
-                        map.insert(key, json!(q.canonical()));
+                        let pointer = format!("{pointer}/{which}/{}", pointer_escape(key));
+                        self.deferred.retain(|d| d.pointer != pointer);
+                        map.insert(key.clone(), json!(q.canonical()));
                     }
-                    ValueKind::Int(n) => {
-                        map.insert(key, json!(Quantity::from_int(*n).canonical()));
+                    ValueKind::Deferred(sym) => {
+                        map.remove(key);
+                        let pointer = format!("{pointer}/{which}/{}", pointer_escape(key));
+                        self.deferred.retain(|d| d.pointer != pointer);
+                        self.deferred.push(DeferredField {
+                            pointer,
+                            yaml_path: None,
+                            ty: "quantity",
+                            quoting: None,
+                            expr: Sym::Op("quantity", vec![(**sym).clone()]).to_json(),
+                            checked: Vec::new(),
+                        });
                     }
-                    ValueKind::Deferred(sym) => self.deferred.push(DeferredField {
-                        pointer: format!("{pointer}/{which}/{}", pointer_escape(&key)),
-                        yaml_path: None,
-                        ty: "quantity",
-                        quoting: None,
-                        expr: Sym::Op("quantity", vec![(**sym).clone()]).to_json(),
-                        checked: Vec::new(),
-                    }),
                     _ => {}
                 }
             }
@@ -1183,7 +1303,9 @@ impl Emitter<'_> {
                 Diagnostic::new(
                     Code::W0501,
                     worker.span,
-                    format!("worker group \"{group}\" can never grow: `max_replicas` is unset, so it equals `replicas`"),
+                    format!(
+                        "worker group \"{group}\" can never grow: `max_replicas` is unset, so it equals `replicas`"
+                    ),
                     "fixed size",
                 )
                 .help("set `max_replicas` to let the autoscaler add workers"),
@@ -1215,16 +1337,24 @@ impl Emitter<'_> {
             let floor = lo.map_or(i64::MIN, |l| l.1);
             let ceiling = hi.map_or(i64::MAX, |h| h.0);
             if (r.0 < floor || r.1 > ceiling) && replicas.is_some() {
-                let shown_lo = lo.map_or("replicas".to_owned(), |l| fmt_bound(l.1));
-                let shown_hi = hi.map_or("replicas".to_owned(), |h| fmt_bound(h.0));
+                let bounds = match (lo, hi) {
+                    (Some(l), Some(h)) => format!("within [{}, {}]", fmt_bound(l.1), fmt_bound(h.0)),
+                    (Some(l), None) => format!("at least `min_replicas` ({})", fmt_bound(l.1)),
+                    (_, Some(h)) => format!("at most `max_replicas` ({})", fmt_bound(h.0)),
+                    (None, None) => String::new(),
+                };
                 let deferred = matches!(replicas_value.kind, ValueKind::Deferred(_));
                 let message = if deferred {
                     format!(
-                        "worker group \"{group}\": `replicas` is proven only {}, which does not fit [{shown_lo}, {shown_hi}]",
-                        show(r)
+                        "worker group \"{group}\": `replicas` is proven only to lie in [{}, {}], not {bounds}",
+                        fmt_bound(r.0),
+                        fmt_bound(r.1)
                     )
                 } else {
-                    format!("worker group \"{group}\": `replicas` is {}, outside [{shown_lo}, {shown_hi}]", show(r))
+                    format!(
+                        "worker group \"{group}\": `replicas` is {}, but must be {bounds}",
+                        show(r)
+                    )
                 };
                 let mut d = Diagnostic::new(Code::E0503, replicas_value.span, message, "outside the bounds").help(
                     if deferred {
@@ -1240,7 +1370,11 @@ impl Emitter<'_> {
             }
         }
         let Json::Object(map) = out else { return };
-        for (key, value) in [("replicas", &replicas_value), ("minReplicas", &min_value), ("maxReplicas", &max_value)] {
+        for (key, value) in [
+            ("replicas", &replicas_value),
+            ("minReplicas", &min_value),
+            ("maxReplicas", &max_value),
+        ] {
             match &value.kind {
                 ValueKind::Int(n) => {
                     map.insert(key.into(), json!(n));
@@ -1292,12 +1426,8 @@ fn sym_range(sym: &Sym) -> (i64, i64) {
         Sym::Op(op, args) => {
             let r: Vec<(i64, i64)> = args.iter().map(sym_range).collect();
             match (*op, r.as_slice()) {
-                ("min", [first, rest @ ..]) => rest
-                    .iter()
-                    .fold(*first, |acc, x| (acc.0.min(x.0), acc.1.min(x.1))),
-                ("max", [first, rest @ ..]) => rest
-                    .iter()
-                    .fold(*first, |acc, x| (acc.0.max(x.0), acc.1.max(x.1))),
+                ("min", [first, rest @ ..]) => rest.iter().fold(*first, |acc, x| (acc.0.min(x.0), acc.1.min(x.1))),
+                ("max", [first, rest @ ..]) => rest.iter().fold(*first, |acc, x| (acc.0.max(x.0), acc.1.max(x.1))),
                 ("clamp", [x, lo, hi]) => (x.0.max(lo.0).min(hi.1), x.1.min(hi.1).max(lo.0)),
                 ("if", [_, a, b]) => (a.0.min(b.0), a.1.max(b.1)),
                 ("add", [a, b]) => (a.0.saturating_add(b.0), a.1.saturating_add(b.1)),

@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn finds_interpolations_inside_quotes() {
-        assert_eq!(interpolations_in_quotes(["run '", "' --x ", ""]), vec![true, false, false]);
+        assert_eq!(
+            interpolations_in_quotes(["run '", "' --x ", ""]),
+            vec![true, false, false]
+        );
         assert_eq!(interpolations_in_quotes(["echo \"a ", "\""]), vec![true, false]);
         assert_eq!(interpolations_in_quotes(["echo \\'", ""]), vec![false, false]);
     }

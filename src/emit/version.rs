@@ -11,8 +11,7 @@ pub struct KubeRayVersion {
 }
 
 impl KubeRayVersion {
-    pub const SUPPORTED: &'static [&'static str] =
-        &["0.6", "1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
+    pub const SUPPORTED: &'static [&'static str] = &["0.6", "1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
     pub const LATEST: KubeRayVersion = KubeRayVersion::new(1, 7);
     /// The first with `ray.io/v1` and `runtimeEnvYAML`.
     pub const V1_0: KubeRayVersion = KubeRayVersion::new(1, 0);

@@ -136,7 +136,8 @@ fn workflow_plan_validator() -> &'static jsonschema::Validator {
     VALIDATOR.get_or_init(|| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/workflow-plan.schema.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        let schema: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
         jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
     })
 }
