@@ -321,3 +321,63 @@ fn kuberay_0_6_gets_v1alpha1_and_a_base64_runtime_env() {
         serde_json::json!({})
     );
 }
+
+#[test]
+fn the_readme_shows_the_task_and_the_rayjob_it_becomes() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let task = std::fs::read_to_string(repo().join("examples/readme.rwf")).expect("examples/readme.rwf");
+    let output = rwfc(
+        &["build", "readme.rwf", "--task", "train", "-o", "-"],
+        &repo().join("examples"),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rayjob = String::from_utf8_lossy(&output.stdout);
+    support::validate_rayjob_yaml(&rayjob).expect("strictly valid");
+    assert!(
+        readme.contains(&format!("```rwf\n{task}```")),
+        "README.md must show examples/readme.rwf as it is"
+    );
+    assert!(
+        readme.contains(&format!("```yaml\n{rayjob}```")),
+        "README.md must show today's RayJob:\n{rayjob}"
+    );
+}
+
+#[test]
+fn each_override_changes_only_its_own_call() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let source = r#"task train(lr: float = 0.1) {
+  image = "rayproject/ray:2.40.0"
+  entrypoint = "python train.py --lr ${lr}"
+  ray { worker "gpu" { replicas = 2, requests { cpu = 4, gpu = 1 } } }
+}
+workflow sweep() {
+  let small = train() with { ray { worker "gpu" { replicas = 1 } } }
+  let wide = train(lr = 0.2) with { ray { worker "gpu" { replicas = 8 } } }
+  let newer = train() with { image = "rayproject/ray:2.41.0", retries = 3 }
+  let plain = train() after small, wide, newer
+}
+"#;
+    std::fs::write(work.path().join("sweep.rwf"), source).expect("writable");
+    let output = rwfc(&["build", "sweep.rwf", "-o", "out"], work.path());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let job = |node: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(work.path().join(format!("out/sweep/rayjobs/{node}.yaml"))).expect("RayJob");
+        support::validate_rayjob_yaml(&text).expect("strictly valid");
+        serde_yaml::from_str(&text).expect("YAML")
+    };
+    let replicas = |j: &serde_json::Value| j["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]["replicas"].clone();
+    let image = |j: &serde_json::Value| {
+        j["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]["image"].clone()
+    };
+    let (small, wide, newer, plain) = (job("small"), job("wide"), job("newer"), job("plain"));
+    assert_eq!([replicas(&small), replicas(&wide), replicas(&newer)], [1, 8, 2]);
+    assert_eq!(wide["spec"]["entrypoint"], "python train.py --lr 0.2");
+    assert_eq!(image(&newer), "rayproject/ray:2.41.0");
+    assert_eq!(newer["spec"]["backoffLimit"], 3);
+    // The call after all the overrides still gets the task as it is written.
+    assert_eq!(replicas(&plain), 2);
+    assert_eq!(image(&plain), "rayproject/ray:2.40.0");
+    assert!(plain["spec"].get("backoffLimit").is_none());
+    assert_eq!(plain["spec"]["entrypoint"], "python train.py --lr 0.1");
+}
