@@ -8,6 +8,7 @@ pub mod check;
 pub mod dag;
 pub mod diagnostics;
 pub mod emit;
+pub mod graph;
 pub mod load;
 pub mod names;
 pub mod plan;
@@ -127,6 +128,34 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
         diagnostics: diagnostics.into_sorted(),
         workflows,
     }
+}
+
+/// `rwfc graph`: the DAG of the workflow `options` names (or of every workflow of the file).
+pub fn graph(
+    fs: &dyn FileSystem,
+    root: &Path,
+    main: &str,
+    bytes: &[u8],
+    options: &BuildOptions,
+    format: graph::Format,
+) -> Graphed {
+    let mut diagnostics = Diagnostics::new();
+    let program = load::load(fs, root, main, bytes, &mut diagnostics);
+    let scopes = resolve::resolve(&program, &mut diagnostics);
+    let text = check::check(&program, &scopes, Targets::Build(options), &mut diagnostics)
+        .map(|plan| graph::render(&plan.workflows, format));
+    Graphed {
+        sources: program.sources,
+        diagnostics: diagnostics.into_sorted(),
+        text,
+    }
+}
+
+/// The result of `rwfc graph`: the drawing, meaningful only without errors.
+pub struct Graphed {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub text: Result<String, UsageError>,
 }
 
 fn yaml(value: &serde_json::Value) -> String {

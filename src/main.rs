@@ -75,6 +75,20 @@ enum Command {
         #[command(flatten)]
         report: Report,
     },
+    /// Draw a workflow's DAG: one box per task call with its worker counts.
+    Graph {
+        file: PathBuf,
+        /// Draw only this workflow (default: every workflow of the file).
+        #[arg(long)]
+        workflow: Option<String>,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+        /// Bind a parameter: `NAME=VALUE`.
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+        sets: Vec<(String, String)>,
+        #[command(flatten)]
+        report: Report,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `rwfc explain E0202`.
     Explain { code: String },
 }
@@ -84,6 +98,12 @@ enum MessageFormat {
     Human,
     Short,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -126,6 +146,24 @@ fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Explain { code } => explain(&code),
         Command::Check { files, report } => check(&files, &report),
+        Command::Graph {
+            file,
+            workflow,
+            format,
+            sets,
+            report,
+        } => {
+            let options = rwfc::BuildOptions {
+                workflow,
+                sets,
+                ..rwfc::BuildOptions::default()
+            };
+            let format = match format {
+                GraphFormat::Dot => rwfc::graph::Format::Dot,
+                GraphFormat::Mermaid => rwfc::graph::Format::Mermaid,
+            };
+            graph(&file, &options, format, &report)
+        }
         Command::Build {
             file,
             output,
@@ -251,6 +289,29 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
         }
     }
     ExitCode::SUCCESS
+}
+
+fn graph(file: &Path, options: &rwfc::BuildOptions, format: rwfc::graph::Format, flags: &Report) -> ExitCode {
+    let input = match read_input(file, flags.root.as_deref()) {
+        Ok(input) => input,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let graphed = rwfc::graph(&OsFileSystem, &input.root, &input.main, &input.bytes, options, format);
+    let failed = report(&graphed.diagnostics, &graphed.sources, flags);
+    match graphed.text {
+        Err(rwfc::UsageError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Ok(_) if failed => ExitCode::from(1),
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 /// Replaces `output/name` as a whole: the files are written into a fresh directory beside it,

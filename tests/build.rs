@@ -109,6 +109,13 @@ fn examples_build_to_their_golden_output_and_validate_strictly() {
         for (path, contents) in &files {
             golden.push_str(&format!("# {path}\n{contents}"));
         }
+        let graph = rwfc(&["graph", &format!("{stem}.rwf")], &repo().join("examples"));
+        assert!(
+            graph.status.success(),
+            "{stem}: graph failed\n{}",
+            String::from_utf8_lossy(&graph.stderr)
+        );
+        golden.push_str(&format!("# graph.dot\n{}", String::from_utf8_lossy(&graph.stdout)));
         let notes = String::from_utf8_lossy(&output.stderr);
         if !notes.is_empty() {
             golden.push_str(&format!("# stderr\n{notes}"));
@@ -340,6 +347,22 @@ fn the_readme_shows_the_task_and_the_rayjob_it_becomes() {
     assert!(
         readme.contains(&format!("```yaml\n{rayjob}```")),
         "README.md must show today's RayJob:\n{rayjob}"
+    );
+    let graph = rwfc(
+        &[
+            "graph",
+            "subworkflow.rwf",
+            "--workflow",
+            "train_and_evaluate",
+            "--format",
+            "mermaid",
+        ],
+        &repo().join("examples"),
+    );
+    let picture = String::from_utf8_lossy(&graph.stdout);
+    assert!(
+        readme.contains(&format!("```mermaid\n{picture}```")),
+        "README.md must show today's graph:\n{picture}"
     );
 }
 

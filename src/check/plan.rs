@@ -537,9 +537,13 @@ impl Checker<'_> {
                 _ => (self.expr(&l.value, &env, None), None),
             };
             let created: Vec<usize> = (first_node..build.nodes.len()).collect();
+            // Inside an inlined workflow only its first steps wait for the caller's inputs; the
+            // others wait for those.
             for index in &created {
                 if let Some(node) = build.nodes.get_mut(*index) {
-                    node.dependencies.extend(upstream.iter().copied());
+                    if node.dependencies.iter().all(|d| *d < first_node) {
+                        node.dependencies.extend(upstream.iter().copied());
+                    }
                 }
             }
             if !l.after.is_empty() {
