@@ -32,6 +32,11 @@ impl Span {
         }
     }
 
+    /// Whether `other` lies within this span.
+    pub fn contains(self, other: Span) -> bool {
+        self.file == other.file && self.start <= other.start && other.end <= self.end
+    }
+
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }

@@ -55,10 +55,18 @@ pub fn rayjob(
     let mut emitter = Emitter {
         node,
         version: options.kuberay,
-        diagnostics,
+        diagnostics: Vec::new(),
         deferred: Vec::new(),
     };
     let rayjob = emitter.build(workflow, options, sources);
+    for mut diagnostic in emitter.diagnostics {
+        // A problem inside a task's definition shows which call of the task it comes from.
+        let in_call = diagnostic.span().is_none_or(|span| node.call_span.contains(span));
+        if !workflow.single_task && !in_call {
+            diagnostic = diagnostic.label(node.call_span, format!("in the call `{}`", node.name));
+        }
+        diagnostics.push(diagnostic);
+    }
     let name = rayjob
         .pointer("/metadata/name")
         .and_then(Json::as_str)
@@ -75,7 +83,7 @@ pub fn rayjob(
 struct Emitter<'a> {
     node: &'a Node,
     version: KubeRayVersion,
-    diagnostics: &'a mut Diagnostics,
+    diagnostics: Vec<Diagnostic>,
     deferred: Vec<DeferredField>,
 }
 
