@@ -486,16 +486,16 @@ impl Emitter<'_> {
 
     /// User `labels` or `annotations`: the workflow's, then the task's (winning), validated.
     fn user_map(&mut self, settings: Option<&Value>, config: Option<&Value>, which: &str) -> BTreeMap<String, Json> {
-        let mut map: BTreeMap<String, (Span, String)> = BTreeMap::new();
+        let mut map: BTreeMap<String, (Span, Span, String)> = BTreeMap::new();
         for source in [settings, config] {
             for entry in entries(field(source, which)) {
                 if let Some(value) = self.known_text(&entry.value, which) {
-                    map.insert(entry.key.clone(), (entry.key_span, value.to_owned()));
+                    map.insert(entry.key.clone(), (entry.key_span, entry.value.span, value.to_owned()));
                 }
             }
         }
         let mut out = BTreeMap::new();
-        for (key, (span, value)) in map {
+        for (key, (span, value_span, value)) in map {
             if !names::is_qualified_name(&key) {
                 self.error(
                     Code::E0505,
@@ -507,7 +507,7 @@ impl Emitter<'_> {
             } else if which == "labels" && !names::is_label_value(&value) {
                 self.error(
                     Code::E0505,
-                    span,
+                    value_span,
                     format!("the label `{key}` has the invalid value `{value}`"),
                     "invalid label value",
                     "label values are at most 63 letters, digits, `-`, `_` or `.`, beginning and ending with a letter or digit",
