@@ -40,6 +40,25 @@ struct Build<'o> {
     inlining: Vec<ItemRef>,
 }
 
+impl<'o> Build<'o> {
+    fn new(
+        workflow: String,
+        run_id: Option<String>,
+        options: &'o BuildOptions,
+        called: &'o mut HashSet<ItemRef>,
+    ) -> Self {
+        Build {
+            workflow,
+            run_id,
+            storage: options.storage.as_deref(),
+            called,
+            nodes: Vec::new(),
+            taken: HashMap::new(),
+            inlining: Vec::new(),
+        }
+    }
+}
+
 /// A binding of a workflow body: its value and the nodes it stands for.
 struct Bound {
     nodes: Vec<usize>,
@@ -300,15 +319,8 @@ impl Checker<'_> {
             return None;
         };
         let params = self.bind_inputs(&workflow.params, item.module, &options.sets);
-        let mut build = Build {
-            workflow: normalise(&workflow.name.name),
-            run_id: self.run_id(options, &params),
-            storage: options.storage.as_deref(),
-            called,
-            nodes: Vec::new(),
-            taken: HashMap::new(),
-            inlining: Vec::new(),
-        };
+        let run_id = self.run_id(options, &params);
+        let mut build = Build::new(normalise(&workflow.name.name), run_id, options, called);
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
         let inherited = Value::new(ValueKind::Record(Vec::new()), workflow.name.span);
         let returned = self.inline(item, "", &args, &inherited, &mut build);
@@ -373,15 +385,8 @@ impl Checker<'_> {
             }
         }
         let name = normalise(&task.name.name);
-        let mut build = Build {
-            workflow: name.clone(),
-            run_id: self.run_id(options, &params),
-            storage: options.storage.as_deref(),
-            called,
-            nodes: Vec::new(),
-            taken: HashMap::new(),
-            inlining: Vec::new(),
-        };
+        let run_id = self.run_id(options, &params);
+        let mut build = Build::new(name.clone(), run_id, options, called);
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
         let settings = Value::new(ValueKind::Record(Vec::new()), task.name.span);
         let inputs = params

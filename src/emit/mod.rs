@@ -814,26 +814,9 @@ impl Emitter<'_> {
 
     /// A configuration value as plain JSON; deferred values are E0517 here.
     fn plain_json(&mut self, value: &Value, what: &str) -> Option<Json> {
-        Some(match &value.kind {
-            ValueKind::Bool(b) => json!(b),
-            ValueKind::Int(n) => json!(n),
-            ValueKind::Float(x) => json!(x),
-            ValueKind::Str(s) => json!(s),
-            ValueKind::Quantity(q) => json!(q.canonical()),
-            ValueKind::Duration(d) => json!(d.millis() / 1000),
-            ValueKind::List(items) => Json::Array(items.iter().filter_map(|i| self.plain_json(i, what)).collect()),
-            ValueKind::Record(entries) => Json::Object(
-                entries
-                    .iter()
-                    .filter_map(|e| Some((e.key.clone(), self.plain_json(&e.value, what)?)))
-                    .collect(),
-            ),
-            ValueKind::Deferred(_) => {
-                self.known(value, what);
-                return None;
-            }
-            ValueKind::None | ValueKind::Unknown | ValueKind::Secret { .. } | ValueKind::Command(_) => return None,
-        })
+        self.no_deferred_in(value, what);
+        let json = manifest::value_json(value);
+        (!json.is_null()).then_some(json)
     }
 
     fn head_image(&self, config: Option<&Value>, ray: Option<&Value>) -> Option<String> {
@@ -1060,7 +1043,7 @@ impl Emitter<'_> {
             None => (Json::Object(Map::new()), Vec::new()),
         };
         if let Some(template) = pod_template {
-            self.no_deferred_in(template);
+            self.no_deferred_in(template, "pod_template");
         }
         let mut pod = match pod {
             Json::Object(map) => map,
@@ -1188,14 +1171,14 @@ impl Emitter<'_> {
         })
     }
 
-    /// E0517 for any run-time value inside a pod template.
-    fn no_deferred_in(&mut self, value: &Value) {
+    /// E0517 for any run-time value inside `value`.
+    fn no_deferred_in(&mut self, value: &Value, what: &str) {
         match &value.kind {
             ValueKind::Deferred(_) => {
-                self.known(value, "pod_template");
+                self.known(value, what);
             }
-            ValueKind::List(items) => items.iter().for_each(|i| self.no_deferred_in(i)),
-            ValueKind::Record(entries) => entries.iter().for_each(|e| self.no_deferred_in(&e.value)),
+            ValueKind::List(items) => items.iter().for_each(|i| self.no_deferred_in(i, what)),
+            ValueKind::Record(entries) => entries.iter().for_each(|e| self.no_deferred_in(&e.value, what)),
             _ => {}
         }
     }
