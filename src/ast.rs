@@ -122,6 +122,24 @@ pub struct Workflow {
     pub body_span: Span,
 }
 
+impl Workflow {
+    /// The settings (`storage = ...`, `labels { ... }`) of the body, as one block.
+    pub fn settings(&self) -> Block {
+        let fields = self
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Setting(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect();
+        Block {
+            fields,
+            span: self.body_span,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
     Setting(Field),

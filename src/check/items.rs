@@ -306,20 +306,9 @@ impl<'a> Checker<'a> {
             }
             env.later.insert(l.name.name.clone());
         }
-        let settings: Vec<ast::Field> = workflow
-            .body
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::Setting(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect();
-        if !settings.is_empty() {
-            let block = ast::Block {
-                fields: settings,
-                span: workflow.body_span,
-            };
-            self.config(&block, Schema::WorkflowSettings, &env, None, "workflow");
+        let settings = workflow.settings();
+        if !settings.fields.is_empty() {
+            self.config(&settings, Schema::WorkflowSettings, &env, None, "workflow");
         }
         let mut returned = None;
         for stmt in &workflow.body {

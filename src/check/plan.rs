@@ -469,24 +469,7 @@ impl Checker<'_> {
             };
             env.bind(&param.name.name, typed, param.name.span, LocalKind::Param);
         }
-        let own: Vec<ast::Field> = workflow
-            .body
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::Setting(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect();
-        let own_settings = self.config(
-            &ast::Block {
-                fields: own,
-                span: workflow.body_span,
-            },
-            Schema::WorkflowSettings,
-            &env,
-            None,
-            "workflow",
-        );
+        let own_settings = self.config(&workflow.settings(), Schema::WorkflowSettings, &env, None, "workflow");
         let settings = merge_settings(inherited, &own_settings);
         for stmt in &workflow.body {
             if let Stmt::Let(l) = stmt {
