@@ -317,6 +317,23 @@ fn graph(file: &Path, options: &rwfc::BuildOptions, format: rwfc::graph::Format,
 /// Replaces `output/name` as a whole: the files are written into a fresh directory beside it,
 /// which then takes its place, so no reader ever sees old and new files mixed.
 fn write_atomically(output: &Path, name: &str, files: &[(String, String)]) -> io::Result<()> {
+    // Names come out of the compiler as DNS labels; anything else must never become a path.
+    let component = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let safe = component(name)
+        && files
+            .iter()
+            .all(|(path, _)| path.split('/').all(|part| component(part.trim_end_matches(".yaml"))));
+    if !safe {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("refusing to write the unsafe name `{name}`"),
+        ));
+    }
     std::fs::create_dir_all(output)?;
     let staging = output.join(format!(".{name}.rwfc-new-{}", std::process::id()));
     let retired = output.join(format!(".{name}.rwfc-old-{}", std::process::id()));

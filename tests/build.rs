@@ -404,3 +404,26 @@ workflow sweep() {
     assert!(plain["spec"].get("backoffLimit").is_none());
     assert_eq!(plain["spec"]["entrypoint"], "python train.py --lr 0.1");
 }
+
+#[test]
+fn output_stays_under_the_output_directory_whatever_the_names() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let source = "task Hello_World() {\n  image = \"rayproject/ray:2.40.0\"\n  entrypoint = \"python hello.py\"\n}\n\
+                  workflow Inner__Flow_() {\n  let Step__One_ = Hello_World()\n}\n\
+                  workflow OUTER_flow() {\n  let sub__ = Inner__Flow_()\n  let x = Hello_World()\n}\n";
+    std::fs::write(work.path().join("names.rwf"), source).expect("writable");
+    let output = rwfc(&["build", "names.rwf", "-o", "out/nested"], work.path());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let everything: Vec<String> = tree(work.path()).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        everything,
+        [
+            "names.rwf",
+            "out/nested/inner-flow/rayjobs/step-one.yaml",
+            "out/nested/inner-flow/workflow.yaml",
+            "out/nested/outer-flow/rayjobs/sub-step-one.yaml",
+            "out/nested/outer-flow/rayjobs/x.yaml",
+            "out/nested/outer-flow/workflow.yaml",
+        ]
+    );
+}

@@ -156,6 +156,25 @@ impl Checker<'_> {
         Ok(plan)
     }
 
+    /// The DNS-1035 name of a workflow, task or step in the output: it names files and
+    /// directories, so one that would be empty or start with a digit is E0505.
+    fn output_name(&mut self, ident: &ast::Ident, what: &str) -> String {
+        let name = normalise(&ident.name);
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0505,
+                    ident.span,
+                    format!("the {what} name `{}` gives no valid Kubernetes name", ident.name),
+                    if name.is_empty() { "empty once normalised".to_owned() } else { format!("becomes `{name}`") },
+                )
+                .help("names in the output are lower-cased, `_` becomes `-`, and they must start with a letter; rename it"),
+            );
+            return format!("x{}", name);
+        }
+        name
+    }
+
     /// E0102 for workflows whose output directories would be the same.
     fn workflow_name_collisions(&mut self, plan: &Plan) {
         let mut seen: HashMap<&str, Span> = HashMap::new();
@@ -320,7 +339,8 @@ impl Checker<'_> {
         };
         let params = self.bind_inputs(&workflow.params, item.module, &options.sets);
         let run_id = self.run_id(options, &params);
-        let mut build = Build::new(normalise(&workflow.name.name), run_id, options, called);
+        let name = self.output_name(&workflow.name, "workflow");
+        let mut build = Build::new(name, run_id, options, called);
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
         let inherited = Value::new(ValueKind::Record(Vec::new()), workflow.name.span);
         let returned = self.inline(item, "", &args, &inherited, &mut build);
@@ -384,7 +404,7 @@ impl Checker<'_> {
                 );
             }
         }
-        let name = normalise(&task.name.name);
+        let name = self.output_name(&task.name, "task");
         let run_id = self.run_id(options, &params);
         let mut build = Build::new(name.clone(), run_id, options, called);
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
@@ -499,7 +519,13 @@ impl Checker<'_> {
             let first_node = build.nodes.len();
             let (typed, call) = match callee {
                 Some((Ty::Task(task), call_args)) => {
-                    let node = normalise(&format!("{prefix}{}", l.name.name));
+                    let node = self.output_name(
+                        &ast::Ident {
+                            name: format!("{prefix}{}", l.name.name),
+                            span: l.name.span,
+                        },
+                        "step",
+                    );
                     let (args, inputs) = self.call_inputs(task, call_args, &env, &bound);
                     let call = Call {
                         task,
