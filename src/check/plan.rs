@@ -297,8 +297,14 @@ impl Checker<'_> {
         kind.map(|k| Value::new(k, span))
     }
 
-    fn run_id(&self, options: &BuildOptions, params: &[(PlanParam, Typed)]) -> Option<String> {
+    fn run_id(&mut self, options: &BuildOptions, params: &[(PlanParam, Typed)]) -> Option<String> {
         if let Some(id) = &options.run_id {
+            if id.is_empty() || !crate::names::is_label_value(id) {
+                self.diagnostics.push(
+                    Diagnostic::without_span(Code::E0505, format!("`--run-id {id}` is not a valid label value"))
+                        .help("run ids are labels: at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
+                );
+            }
             return Some(id.clone());
         }
         if params.iter().any(|(p, _)| p.bound.is_none()) {
