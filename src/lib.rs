@@ -51,8 +51,17 @@ pub struct BuiltWorkflow {
     pub files: Vec<(String, String)>,
     /// The complete RayJobs as YAML documents, for `-o -`.
     pub rayjobs: Vec<String>,
-    /// Nodes left as templates, each with its deferred fields' pointers and expressions.
-    pub deferred: Vec<(String, Vec<String>)>,
+    /// Nodes left as templates in the manifest.
+    pub deferred: Vec<DeferredNode>,
+}
+
+/// A node whose RayJob waits for run-time values.
+pub struct DeferredNode {
+    pub node: String,
+    /// What it waits for, as text: parameters, upstream outputs, the run id.
+    pub inputs: Vec<String>,
+    /// JSON pointers of its deferred fields.
+    pub fields: Vec<String>,
 }
 
 /// `rwfc check`: loads `main` (its path relative to `root`, and its bytes) with its imports,
@@ -103,12 +112,15 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
                     files.push((format!("rayjobs/{}.yaml", job.node), text.clone()));
                     rayjobs.push(text);
                 } else {
-                    let fields = job
-                        .deferred
+                    let mut inputs = std::collections::BTreeSet::new();
+                    job.deferred
                         .iter()
-                        .map(|d| format!("{} = {}", d.pointer, emit::manifest::expression_text(&d.expr)))
-                        .collect();
-                    deferred.push((job.node.clone(), fields));
+                        .for_each(|d| emit::manifest::inputs_of(&d.expr, &mut inputs));
+                    deferred.push(DeferredNode {
+                        node: job.node.clone(),
+                        inputs: inputs.into_iter().collect(),
+                        fields: job.deferred.iter().map(|d| d.pointer.clone()).collect(),
+                    });
                 }
             }
             built.push(BuiltWorkflow {

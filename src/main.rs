@@ -262,11 +262,15 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
     }
     let to_stdout = output.as_os_str() == "-";
     for workflow in &workflows {
-        for (node, fields) in &workflow.deferred {
+        for deferred in &workflow.deferred {
             eprintln!(
-                "note: node `{node}` of `{}` waits for run-time values, so it is a template in the workflow manifest: {}",
+                "note: `{}/{}` waits for {}; its RayJob is a template in `{}/workflow.yaml` with {} deferred field(s): {}",
                 workflow.name,
-                fields.join("; ")
+                deferred.node,
+                deferred.inputs.join(", "),
+                workflow.name,
+                deferred.fields.len(),
+                deferred.fields.join(", ")
             );
         }
     }

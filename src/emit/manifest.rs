@@ -4,7 +4,7 @@
 
 use super::EmittedJob;
 use crate::plan::{InputSource, WorkflowPlan};
-use crate::value::{Sym, Value, ValueKind};
+use crate::value::{Value, ValueKind};
 use serde_json::{json, Map, Value as Json};
 
 /// A value in the manifest: plain JSON when known, `{"expression": ...}` when deferred.
@@ -147,41 +147,18 @@ pub fn workflow_plan(workflow: &WorkflowPlan, jobs: &[EmittedJob], source: &str)
     })
 }
 
-/// The text of a deferred field's expression, for notes and graphs.
-pub fn expression_text(expr: &Json) -> String {
-    fn sym(expr: &Json) -> Option<Sym> {
-        if let Some(lit) = expr.get("lit") {
-            return Some(Sym::Lit(match lit {
-                Json::Bool(b) => ValueKind::Bool(*b),
-                Json::Number(n) => match n.as_i64() {
-                    Some(i) => ValueKind::Int(i),
-                    None => ValueKind::Float(n.as_f64()?),
-                },
-                Json::String(s) => ValueKind::Str(s.clone()),
-                _ => return None,
-            }));
-        }
-        if let Some(Json::String(name)) = expr.get("param") {
-            return Some(Sym::Param(name.clone()));
-        }
-        if expr.get("run_id").is_some() {
-            return Some(Sym::RunId);
-        }
-        if let Some(output) = expr.get("output") {
-            return Some(Sym::Output {
-                node: output.get("node")?.as_str()?.to_owned(),
-                name: output.get("name")?.as_str()?.to_owned(),
-            });
-        }
-        let op = expr.get("op")?.as_str()?;
-        let op = crate::value::OPS.iter().find(|o| **o == op)?;
-        let args = expr
-            .get("args")?
-            .as_array()?
-            .iter()
-            .map(sym)
-            .collect::<Option<Vec<_>>>()?;
-        Some(Sym::Op(op, args))
+/// The run-time inputs an expression waits for, for notes: parameters, upstream outputs and
+/// the run id.
+pub fn inputs_of(expr: &Json, into: &mut std::collections::BTreeSet<String>) {
+    if let Some(Json::String(name)) = expr.get("param") {
+        into.insert(format!("`{name}`"));
+    } else if let Some(output) = expr.get("output") {
+        let node = output.get("node").and_then(Json::as_str).unwrap_or_default();
+        let name = output.get("name").and_then(Json::as_str).unwrap_or_default();
+        into.insert(format!("the output `{name}` of `{node}`"));
+    } else if expr.get("run_id").is_some() {
+        into.insert("the run id".to_owned());
+    } else if let Some(Json::Array(args)) = expr.get("args") {
+        args.iter().for_each(|a| inputs_of(a, into));
     }
-    sym(expr).map_or_else(|| expr.to_string(), |s| s.display())
 }
