@@ -8,12 +8,14 @@ use super::{Checker, Context, Env, LocalKind, Typed};
 use crate::ast::{self, ExprKind, ItemKind, OutputDecl, Param, Stmt};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::load::{ModuleId, Program};
-use crate::names::{normalise, sha256_hex};
+use crate::names::normalise;
 use crate::plan::{BuildOptions, InputBinding, InputSource, Node, Plan, PlanOutput, PlanParam, WorkflowPlan};
 use crate::quantity::{classify_number, NumberLit};
 use crate::source::Span;
 use crate::types::{ItemRef, Schema, Ty};
 use crate::value::{Entry, Sym, Value, ValueKind};
+use sha2::{Digest, Sha256};
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 /// What the command line asks to build; `rwfc check` plans everything instead.
@@ -69,6 +71,7 @@ struct Bound {
 impl Checker<'_> {
     pub(super) fn plan(&mut self, targets: Targets<'_>) -> Result<Plan, UsageError> {
         let mut called = HashSet::new();
+        let sources = OnceCell::new();
         let mut plan = Plan::default();
         match targets {
             Targets::Check => {
@@ -89,11 +92,13 @@ impl Checker<'_> {
                     })
                     .collect();
                 for (item, _) in user_items.iter().filter(|(_, is_workflow)| *is_workflow) {
-                    plan.workflows.extend(self.plan_workflow(*item, &defaults, &mut called));
+                    plan.workflows
+                        .extend(self.plan_workflow(*item, &defaults, &mut called, &sources));
                 }
                 for (item, _) in user_items.iter().filter(|(_, is_workflow)| !*is_workflow) {
                     if !called.contains(item) {
-                        plan.workflows.extend(self.plan_task(*item, &defaults, &mut called));
+                        plan.workflows
+                            .extend(self.plan_task(*item, &defaults, &mut called, &sources));
                     }
                 }
             }
@@ -131,7 +136,8 @@ impl Checker<'_> {
                 };
                 if let Some(task) = &options.task {
                     let item = named("task", task)?;
-                    plan.workflows.extend(self.plan_task(item, options, &mut called));
+                    plan.workflows
+                        .extend(self.plan_task(item, options, &mut called, &sources));
                 } else {
                     let selected: Vec<ItemRef> = match &options.workflow {
                         Some(name) => vec![named("workflow", name)?],
@@ -147,7 +153,8 @@ impl Checker<'_> {
                         ));
                     }
                     for item in selected {
-                        plan.workflows.extend(self.plan_workflow(item, options, &mut called));
+                        plan.workflows
+                            .extend(self.plan_workflow(item, options, &mut called, &sources));
                     }
                 }
                 self.workflow_name_collisions(&plan);
@@ -297,7 +304,15 @@ impl Checker<'_> {
         kind.map(|k| Value::new(k, span))
     }
 
-    fn run_id(&mut self, options: &BuildOptions, params: &[(PlanParam, Typed)]) -> Option<String> {
+    /// The SHA-256 of the loaded files and the bindings. The files' part is hashed once per
+    /// build (`sources`) and shared by every workflow: hashing them again per workflow made a
+    /// build quadratic in the size of the program.
+    fn run_id(
+        &mut self,
+        options: &BuildOptions,
+        params: &[(PlanParam, Typed)],
+        sources: &OnceCell<Sha256>,
+    ) -> Option<String> {
         if let Some(id) = &options.run_id {
             if id.is_empty() || !crate::names::is_label_value(id) {
                 self.diagnostics.push(
@@ -310,27 +325,33 @@ impl Checker<'_> {
         if params.iter().any(|(p, _)| p.bound.is_none()) {
             return None;
         }
-        let mut files: Vec<(&str, &str)> = self
-            .program
-            .sources
-            .files()
-            .map(|(_, f)| (f.name(), &*f.text))
-            .collect();
-        files.sort_unstable();
-        let mut hashed = String::new();
-        for (name, text) in files {
-            hashed.push_str(name);
-            hashed.push('\0');
-            hashed.push_str(text);
-            hashed.push('\0');
-        }
+        let mut hasher = sources
+            .get_or_init(|| {
+                let mut files: Vec<(&str, &str)> = self
+                    .program
+                    .sources
+                    .files()
+                    .map(|(_, f)| (f.name(), &*f.text))
+                    .collect();
+                files.sort_unstable();
+                let mut hasher = Sha256::new();
+                for (name, text) in files {
+                    hasher.update(name);
+                    hasher.update("\0");
+                    hasher.update(text);
+                    hasher.update("\0");
+                }
+                hasher
+            })
+            .clone();
         let mut bindings: Vec<String> = params
             .iter()
             .map(|(p, t)| format!("{}={}", p.name, super::to_text(&t.value.kind).unwrap_or_default()))
             .collect();
         bindings.sort_unstable();
-        hashed.push_str(&bindings.join("\n"));
-        Some(sha256_hex(hashed.as_bytes()).chars().take(12).collect())
+        hasher.update(bindings.join("\n"));
+        let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Some(hex.chars().take(12).collect())
     }
 
     fn plan_workflow(
@@ -338,13 +359,14 @@ impl Checker<'_> {
         item: ItemRef,
         options: &BuildOptions,
         called: &mut HashSet<ItemRef>,
+        sources: &OnceCell<Sha256>,
     ) -> Option<WorkflowPlan> {
         let ast_item = self.item(item)?;
         let ItemKind::Workflow(workflow) = &ast_item.kind else {
             return None;
         };
         let params = self.bind_inputs(&workflow.params, item.module, &options.sets);
-        let run_id = self.run_id(options, &params);
+        let run_id = self.run_id(options, &params, sources);
         let name = self.output_name(&workflow.name, "workflow");
         let mut build = Build::new(name, run_id, options, called);
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
@@ -384,6 +406,7 @@ impl Checker<'_> {
         item: ItemRef,
         options: &BuildOptions,
         called: &mut HashSet<ItemRef>,
+        sources: &OnceCell<Sha256>,
     ) -> Option<WorkflowPlan> {
         let ast_item = self.item(item)?;
         let ItemKind::Task(task) = &ast_item.kind else {
@@ -411,7 +434,7 @@ impl Checker<'_> {
             }
         }
         let name = self.output_name(&task.name, "task");
-        let run_id = self.run_id(options, &params);
+        let run_id = self.run_id(options, &params, sources);
         let mut build = Build::new(name.clone(), run_id, options, called);
         let args: Vec<(String, Typed)> = params.iter().map(|(p, t)| (p.name.clone(), t.clone())).collect();
         let settings = Value::new(ValueKind::Record(Vec::new()), task.name.span);
