@@ -602,8 +602,7 @@ impl<'a> Checker<'a> {
             return;
         }
         for local in &env.locals {
-            let bound_twice = env.locals.iter().filter(|l| l.name == local.name).count() > 1;
-            if local.used.get() || local.name.starts_with('_') || bound_twice {
+            if local.used.get() || local.name.starts_with('_') {
                 continue;
             }
             let what = match local.kind {
@@ -611,6 +610,11 @@ impl<'a> Checker<'a> {
                 LocalKind::Let { is_call: false } => "binding",
                 LocalKind::Let { is_call: true } | LocalKind::Outputs => continue,
             };
+            // Counted only for the few candidates left: for every local it was quadratic.
+            let bound_twice = env.locals.iter().filter(|l| l.name == local.name).count() > 1;
+            if bound_twice {
+                continue;
+            }
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::W0001,
