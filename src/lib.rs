@@ -49,8 +49,8 @@ pub struct BuiltWorkflow {
     pub name: String,
     /// Paths relative to the directory, with their contents, in a stable order.
     pub files: Vec<(String, String)>,
-    /// The complete RayJobs as YAML documents, for `-o -`.
-    pub rayjobs: Vec<String>,
+    /// The complete RayJobs, for `-o -`: indices into `files` (the text is not kept twice).
+    pub rayjobs: Vec<usize>,
     /// Nodes left as templates in the manifest.
     pub deferred: Vec<DeferredNode>,
 }
@@ -109,8 +109,8 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
             for job in &jobs {
                 if job.deferred.is_empty() {
                     let text = yaml(&job.rayjob);
-                    files.push((format!("rayjobs/{}.yaml", job.node), text.clone()));
-                    rayjobs.push(text);
+                    rayjobs.push(files.len());
+                    files.push((format!("rayjobs/{}.yaml", job.node), text));
                 } else {
                     let mut inputs = std::collections::BTreeSet::new();
                     job.deferred

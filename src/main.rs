@@ -277,7 +277,12 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
     if to_stdout {
         let stream: Vec<&str> = workflows
             .iter()
-            .flat_map(|w| w.rayjobs.iter().map(String::as_str))
+            .flat_map(|w| {
+                w.rayjobs
+                    .iter()
+                    .filter_map(|&i| w.files.get(i))
+                    .map(|(_, text)| text.as_str())
+            })
             .collect();
         let mut stdout = io::stdout().lock();
         let _ = write!(stdout, "{}", stream.join("---\n"));
