@@ -82,6 +82,9 @@ struct Env {
     module: ModuleId,
     context: Context,
     locals: Vec<Local>,
+    /// The index in `locals` of the newest local of each name: a scan per lookup was quadratic
+    /// in the size of a workflow.
+    newest: HashMap<String, usize>,
     /// `let` names of the workflow not bound yet: using one is "used before its binding".
     later: HashSet<String>,
 }
@@ -92,18 +95,20 @@ impl Env {
             module,
             context,
             locals: Vec::new(),
+            newest: HashMap::new(),
             later: HashSet::new(),
         }
     }
 
     fn lookup(&self, name: &str) -> Option<&Local> {
-        let local = self.locals.iter().rev().find(|l| l.name == name)?;
+        let local = self.locals.get(*self.newest.get(name)?)?;
         local.used.set(true);
         Some(local)
     }
 
     fn bind(&mut self, name: &str, typed: Typed, span: Span, kind: LocalKind) {
         self.later.remove(name);
+        self.newest.insert(name.to_owned(), self.locals.len());
         self.locals.push(Local {
             name: name.to_owned(),
             typed,
