@@ -1,0 +1,58 @@
+//! Any bytes as the main file of a build with default options (every workflow of the file).
+//! The compiler must never panic, hang or overflow its stack, and every file a successful build
+//! emits must be valid YAML.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// No files at all: only `std/...` imports (embedded in the compiler) resolve.
+struct NoFiles;
+
+impl rwfc::load::FileSystem for NoFiles {
+    fn read(&self, _path: &Path) -> io::Result<Vec<u8>> {
+        Err(io::ErrorKind::NotFound.into())
+    }
+
+    fn canonicalize(&self, _path: &Path) -> io::Result<PathBuf> {
+        Err(io::ErrorKind::NotFound.into())
+    }
+}
+
+fuzz_target!(|bytes: &[u8]| {
+    let built = rwfc::build(
+        &NoFiles,
+        Path::new("/fuzz"),
+        "fuzz.rwf",
+        bytes,
+        &rwfc::BuildOptions::default(),
+    );
+    for diagnostic in &built.diagnostics {
+        let _ = rwfc::diagnostics::render::human(diagnostic, &built.sources, false);
+    }
+    let has_errors = built
+        .diagnostics
+        .iter()
+        .any(|d| d.severity() == rwfc::diagnostics::Severity::Error);
+    let Ok(workflows) = built.workflows else {
+        return;
+    };
+    if has_errors {
+        assert!(workflows.is_empty(), "a build with errors produced files");
+        return;
+    }
+    for workflow in &workflows {
+        for (path, text) in &workflow.files {
+            if let Err(error) = serde_yaml::from_str::<serde_yaml::Value>(text) {
+                panic!("{}/{path} is not valid YAML: {error}\n{text}", workflow.name);
+            }
+        }
+        for text in &workflow.rayjobs {
+            if let Err(error) = serde_yaml::from_str::<serde_yaml::Value>(text) {
+                panic!("a RayJob of {} is not valid YAML: {error}\n{text}", workflow.name);
+            }
+        }
+    }
+});
