@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Copies every rwf source of the repository (examples, the standard library and the UI cases)
 # into the corpus of each fuzz target. The corpora are not committed; run this before fuzzing.
-# Usage: fuzz/seed.sh [TARGET...]   (default: parse build_yaml)
+# Usage: fuzz/seed.sh [TARGET...]   (default: parse build_yaml check)
 set -euo pipefail
 cd "$(dirname "$0")"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse build_yaml)
+[ ${#targets[@]} -gt 0 ] || targets=(parse build_yaml check)
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
   # Flattened names keep cases of different folders apart (tests/ui/check/x.rwf -> tests_ui_check_x.rwf).
