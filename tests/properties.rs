@@ -981,7 +981,7 @@ fn render(program: &Program) -> String {
 // The properties.
 
 /// Everything a build produces, for comparing two builds.
-type Output = Vec<(String, Vec<(String, String)>, Vec<String>)>;
+type Output = Vec<(String, Vec<(String, String)>, Vec<usize>)>;
 
 fn build(source: &str) -> Result<Output, String> {
     let built = rwfc::build(
