@@ -1,7 +1,8 @@
 //! Property tests: random *valid* rwf programs (tasks with heads, worker groups, resources,
 //! runtime environments and pod templates; named clusters and refinements; workflows chaining
 //! calls through their outputs, with overrides and `after`) must build without errors, every
-//! emitted RayJob must pass the strict KubeRay schema, and building twice must give the same bytes.
+//! emitted RayJob must pass the strict KubeRay schema and request no more than its limits, and
+//! building twice must give the same bytes.
 //!
 //! The generator draws raw choices and then assembles a program that is valid by construction:
 //! names are random letters with a suffix that keeps them unique and apart from keywords, every
@@ -12,6 +13,8 @@
 mod support;
 
 use proptest::prelude::*;
+use rwfc::quantity::Quantity;
+use serde_json::Value;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -166,7 +169,7 @@ struct Task {
     labels: Vec<(String, String)>,
     annotations: Vec<(String, String)>,
     service_account: Option<String>,
-    /// Task-level `limits` equal to its `requests` (CPU and memory).
+    /// Task-level `limits` on CPU and memory, above every request.
     limits: bool,
     retries: Option<u32>,
     timeout: Option<String>,
@@ -847,10 +850,13 @@ fn render(program: &Program) -> String {
         }
         render_resources(&mut out, "  ", "requests", &task.requests);
         if task.limits {
-            // GPUs are left out: a node's own GPU request would differ from them (E0507).
+            // At or above every request the generator makes: rwfc does not compare a node's
+            // requests with the limits it inherits. GPUs are left out: a node's own GPU
+            // request would differ from them (E0507).
             let limits = Resources {
+                cpu: Some("64".to_owned()),
+                mem: Some("512Gi".to_owned()),
                 gpu: None,
-                ..task.requests.clone()
             };
             render_resources(&mut out, "  ", "limits", &limits);
         }
@@ -980,6 +986,45 @@ fn render(program: &Program) -> String {
 // ---------------------------------------------------------------------------------------------
 // The properties.
 
+/// Every `resources` of a RayJob whose request for a resource is above its limit: Kubernetes
+/// rejects such a pod, though the CRD schema cannot tell.
+fn requests_above_limits(value: &Value, path: &str, problems: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let (Some(Value::Object(requests)), Some(Value::Object(limits))) =
+                (map.get("requests"), map.get("limits"))
+            {
+                for (key, request) in requests {
+                    let quantity = |v: &Value| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .or_else(|| v.as_i64().map(|n| n.to_string()))
+                    };
+                    let (Some(request), Some(limit)) = (quantity(request), limits.get(key).and_then(quantity)) else {
+                        continue;
+                    };
+                    match (Quantity::parse(&request), Quantity::parse(&limit)) {
+                        (Some(r), Some(l)) if r > l => {
+                            problems.push(format!("{path}: {key} requests {request}, above its limit {limit}"));
+                        }
+                        (Some(_), Some(_)) => {}
+                        _ => problems.push(format!("{path}: {key}: {request} or {limit} is not a quantity")),
+                    }
+                }
+            }
+            for (key, child) in map {
+                requests_above_limits(child, &format!("{path}/{key}"), problems);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                requests_above_limits(child, &format!("{path}/{i}"), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Everything a build produces, for comparing two builds.
 type Output = Vec<(String, Vec<(String, String)>, Vec<usize>)>;
 
@@ -1028,6 +1073,15 @@ proptest! {
                     return Err(TestCaseError::fail(format!(
                         "{path} is not a valid RayJob:\n  {}\n--- program\n{source}\n--- {path}\n{text}",
                         errors.join("\n  ")
+                    )));
+                }
+                let doc: Value = serde_yaml::from_str(text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let mut problems = Vec::new();
+                requests_above_limits(&doc, "", &mut problems);
+                if !problems.is_empty() {
+                    return Err(TestCaseError::fail(format!(
+                        "{path} asks for more than its limits:\n  {}\n--- program\n{source}",
+                        problems.join("\n  ")
                     )));
                 }
             } else if let Err(errors) = support::validate_workflow_plan_yaml(text) {
