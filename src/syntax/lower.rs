@@ -364,16 +364,11 @@ impl<'a> Lowerer<'a> {
     fn lower_expr(&mut self, pair: Pair<'_, Rule>) -> Lowered {
         let span = self.span(&pair);
         match pair.as_rule() {
-            Rule::expr
-            | Rule::and_expr
-            | Rule::cmp_expr
-            | Rule::add_expr
-            | Rule::mul_expr
-            | Rule::cond_expr
-            | Rule::cond_and
-            | Rule::cond_cmp
-            | Rule::cond_add
-            | Rule::cond_mul => self.binary_chain(pair.into_inner()),
+            Rule::expr | Rule::cond_expr => {
+                let items: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
+                let mut next = 0;
+                self.binary_chain(&items, 0, &mut next)
+            }
             Rule::unary_expr | Rule::cond_unary => self.unary(pair.into_inner(), span),
             Rule::postfix_expr | Rule::cond_postfix => self.postfix(pair.into_inner()),
             Rule::paren => match pair.into_inner().next() {
@@ -422,18 +417,28 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// Folds `a op b op c` left-associatively, bounding the height as it grows.
-    fn binary_chain(&mut self, mut pairs: Pairs<'_, Rule>) -> Lowered {
-        let Some(first) = pairs.next() else {
-            return error_lowered(Span::default());
-        };
-        let mut acc = self.lower_expr(first);
-        while let (Some(op), Some(rhs)) = (pairs.next(), pairs.next()) {
-            let rhs = self.lower_expr(rhs);
+    /// The operators of precedence `level` and tighter, from `items[*next]` (operands and
+    /// operators alternating): folds `a op b op c` left-associatively per level, bounding the
+    /// height as it grows. A level that grows too tall is skipped to its end, unlowered.
+    fn binary_chain(&mut self, items: &[Pair<'_, Rule>], level: u8, next: &mut usize) -> Lowered {
+        if level == PRECEDENCE_LEVELS {
+            let Some(operand) = items.get(*next) else {
+                return error_lowered(Span::default());
+            };
+            *next += 1;
+            return self.lower_expr(operand.clone());
+        }
+        let mut acc = self.binary_chain(items, level + 1, next);
+        while let Some(op) = items.get(*next).filter(|op| precedence(op.as_rule()) == level) {
+            *next += 1;
+            let rhs = self.binary_chain(items, level + 1, next);
             let span = acc.expr.span.to(rhs.expr.span);
             let height = acc.height.max(rhs.height) + 1;
             if height > MAX_EXPR_HEIGHT {
                 self.too_deep(span);
+                while items.get(*next).is_some_and(|op| precedence(op.as_rule()) >= level) {
+                    *next += 2;
+                }
                 return error_lowered(span);
             }
             let kind = ExprKind::Binary(binary_op(op.as_str()), Box::new(acc.expr), Box::new(rhs.expr));
@@ -638,6 +643,21 @@ fn error_expr(span: Span) -> Expr {
 
 fn error_lowered(span: Span) -> Lowered {
     lowered(ExprKind::Error, span, 1)
+}
+
+/// Binary operator precedence levels: `||`, `&&`, comparisons, `+ -`, `* / %`.
+const PRECEDENCE_LEVELS: u8 = 5;
+
+/// The level of an operator, loosest 0; operands are past the last level.
+fn precedence(rule: Rule) -> u8 {
+    match rule {
+        Rule::op_or => 0,
+        Rule::op_and => 1,
+        Rule::op_cmp => 2,
+        Rule::op_add => 3,
+        Rule::op_mul => 4,
+        _ => PRECEDENCE_LEVELS,
+    }
 }
 
 fn binary_op(symbol: &str) -> BinaryOp {

@@ -187,17 +187,9 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::after_clause | Rule::kw_after => "`after`",
         Rule::return_stmt | Rule::kw_return => "`return`",
         Rule::expr
-        | Rule::and_expr
-        | Rule::cmp_expr
-        | Rule::add_expr
-        | Rule::mul_expr
         | Rule::unary_expr
         | Rule::postfix_expr
         | Rule::cond_expr
-        | Rule::cond_and
-        | Rule::cond_cmp
-        | Rule::cond_add
-        | Rule::cond_mul
         | Rule::cond_unary
         | Rule::cond_postfix
         | Rule::paren
@@ -205,7 +197,7 @@ fn rule_name(rule: Rule) -> &'static str {
         | Rule::if_expr
         | Rule::name
         | Rule::path_expr => "an expression",
-        Rule::op_or | Rule::op_and | Rule::op_cmp | Rule::op_add | Rule::op_mul => "an operator",
+        Rule::binary_op | Rule::op_or | Rule::op_and | Rule::op_cmp | Rule::op_add | Rule::op_mul => "an operator",
         Rule::op_unary => "`-` or `!`",
         Rule::branch => "`{ expression }`",
         Rule::call_args | Rule::arg => "arguments `(...)`",
