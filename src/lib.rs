@@ -11,6 +11,7 @@ pub mod emit;
 pub mod graph;
 pub mod load;
 pub mod names;
+pub mod parallel;
 pub mod plan;
 pub mod pod;
 pub mod quantity;

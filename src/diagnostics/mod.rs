@@ -176,6 +176,16 @@ impl Diagnostics {
     }
 }
 
+/// In the order found: appending another stage's or thread's diagnostics keeps their order.
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,9 @@ use pest::iterators::{Pair, Pairs};
 
 pub struct Lowerer<'a> {
     file: FileId,
+    /// The whole file; pairs come from a piece of it that starts at byte `offset`.
     text: &'a str,
+    offset: usize,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -25,17 +27,18 @@ struct Lowered {
 }
 
 impl<'a> Lowerer<'a> {
-    pub fn new(file: FileId, text: &'a str, diagnostics: &'a mut Diagnostics) -> Self {
+    pub fn new(file: FileId, text: &'a str, offset: usize, diagnostics: &'a mut Diagnostics) -> Self {
         Lowerer {
             file,
             text,
+            offset,
             diagnostics,
         }
     }
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
@@ -45,14 +48,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    pub fn file(&mut self, root: Pair<'_, Rule>) -> File {
-        let span = self.span(&root);
-        let items = root
-            .into_inner()
+    /// The items of a parsed `file` rule.
+    pub fn items(&mut self, root: Pair<'_, Rule>) -> Vec<Item> {
+        root.into_inner()
             .filter(|p| p.as_rule() != Rule::EOI)
             .filter_map(|p| self.item(p))
-            .collect();
-        File { items, span }
+            .collect()
     }
 
     fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {

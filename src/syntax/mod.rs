@@ -59,23 +59,70 @@ pub fn decode(file: FileId, bytes: &[u8], diagnostics: &mut Diagnostics) -> Opti
     }
 }
 
+/// Files at least this large are parsed on several threads.
+const PARALLEL_BYTES: usize = 1024 * 1024;
+/// The size of the pieces a file is parsed in: pest holds the token queue of a whole piece.
+const PIECE_BYTES: usize = 64 * 1024;
+
 /// Parses one file. A syntax error yields `None` (pest stops at the first one); problems found
 /// while lowering a tree that did parse are reported and the file is still returned.
+///
+/// The file is parsed in pieces of whole top-level items, found by the pre-pass: pest's token
+/// queue then stays small, and large files use every core. Any piece that fails makes the whole
+/// file be parsed at once, which gives the same error as a parser that never cut it.
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<ast::File> {
-    if let Some(problem) = nesting::check(file, text) {
-        diagnostics.push(problem);
-        return None;
+    let item_starts = match nesting::scan(file, text) {
+        Ok(starts) => starts,
+        Err(problem) => {
+            diagnostics.push(problem);
+            return None;
+        }
+    };
+    let threads = if text.len() >= PARALLEL_BYTES {
+        crate::parallel::available_threads()
+    } else {
+        1
+    };
+    let pieces = crate::parallel::map(&pieces(text.len(), &item_starts), threads, |range| {
+        let root = RwfParser::parse(Rule::file, text.get(range.clone())?).ok()?.next()?;
+        let mut found = Diagnostics::new();
+        let items = lower::Lowerer::new(file, text, range.start, &mut found).items(root);
+        Some((items, found))
+    });
+    let span = Span::new(file, 0, text.len());
+    if pieces.iter().all(Option::is_some) {
+        let mut items = Vec::new();
+        for (piece_items, found) in pieces.into_iter().flatten() {
+            items.extend(piece_items);
+            diagnostics.extend(found);
+        }
+        return Some(ast::File { items, span });
     }
     match RwfParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let root = pairs.next()?;
-            Some(lower::Lowerer::new(file, text, diagnostics).file(root))
+            let items = lower::Lowerer::new(file, text, 0, diagnostics).items(root);
+            Some(ast::File { items, span })
         }
         Err(error) => {
             diagnostics.push(syntax_error(file, text, error));
             None
         }
     }
+}
+
+/// Byte ranges covering `len` bytes, each cut at an item start once it holds [`PIECE_BYTES`].
+fn pieces(len: usize, item_starts: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for &cut in item_starts {
+        if cut - start >= PIECE_BYTES {
+            pieces.push(start..cut);
+            start = cut;
+        }
+    }
+    pieces.push(start..len);
+    pieces
 }
 
 fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {

@@ -1,4 +1,5 @@
-//! A lexical pre-pass that bounds bracket nesting before the recursive parser sees the text.
+//! A lexical pre-pass over the text before the recursive parser sees it: it bounds bracket
+//! nesting and finds where top-level items start, so the parser can take the file in pieces.
 
 use super::MAX_NESTING;
 use crate::diagnostics::{Code, Diagnostic};
@@ -11,10 +12,16 @@ enum Open {
     Interpolation,
 }
 
-/// The first place where `(`, `[`, `{` and `${` nest deeper than [`MAX_NESTING`], as E0601.
-/// Strings and comments are skipped, so brackets inside them do not count.
-pub fn check(file: FileId, text: &str) -> Option<Diagnostic> {
+/// The keywords that begin an item. None can continue an expression, so outside brackets,
+/// strings and comments each one starts an item of any file that parses.
+const ITEM_KEYWORDS: [&[u8]; 5] = [b"import", b"const", b"cluster", b"task", b"workflow"];
+
+/// The offsets of the keywords that start top-level items, in order; or the first place where
+/// `(`, `[`, `{` and `${` nest deeper than [`MAX_NESTING`], as E0601. Strings and comments are
+/// skipped, so brackets and keywords inside them do not count.
+pub fn scan(file: FileId, text: &str) -> Result<Vec<usize>, Diagnostic> {
     let bytes = text.as_bytes();
+    let mut item_starts = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     let mut in_string = false;
     let mut i = 0;
@@ -53,12 +60,19 @@ pub fn check(file: FileId, text: &str) -> Option<Diagnostic> {
                     in_string = open.pop() == Some(Open::Interpolation);
                     i += 1;
                 }
+                [b'c' | b'i' | b't' | b'w', ..] if open.is_empty() && !preceded_by_word(bytes, i) => {
+                    let word = word_len(rest);
+                    if ITEM_KEYWORDS.contains(&&rest[..word]) {
+                        item_starts.push(i);
+                    }
+                    i += word;
+                }
                 _ => i += 1,
             }
         }
         if open.len() > MAX_NESTING {
             let at = i.saturating_sub(1);
-            return Some(
+            return Err(
                 Diagnostic::new(
                     Code::E0601,
                     Span::new(file, at, at + 1),
@@ -69,7 +83,15 @@ pub fn check(file: FileId, text: &str) -> Option<Diagnostic> {
             );
         }
     }
-    None
+    Ok(item_starts)
+}
+
+/// Length of the identifier-like word at the start of `bytes`.
+fn word_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .unwrap_or(bytes.len())
 }
 
 fn preceded_by_word(bytes: &[u8], i: usize) -> bool {
