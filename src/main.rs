@@ -125,6 +125,11 @@ impl FileSystem for OsFileSystem {
     }
 }
 
+/// A compilation allocates many small, short-lived values (syntax tree, values, JSON); mimalloc
+/// serves them faster than the system allocator, above all from several threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Deep but bounded recursion in the parser and checker gets room of its own.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
