@@ -370,8 +370,7 @@ impl<'a> Lowerer<'a> {
                 let mut next = 0;
                 self.binary_chain(&items, 0, &mut next)
             }
-            Rule::unary_expr | Rule::cond_unary => self.unary(pair.into_inner(), span),
-            Rule::postfix_expr | Rule::cond_postfix => self.postfix(pair.into_inner()),
+            Rule::operand | Rule::cond_operand => self.operand(pair.into_inner(), span),
             Rule::paren => match pair.into_inner().next() {
                 Some(inner) => self.lower_expr(inner),
                 None => error_lowered(span),
@@ -410,10 +409,7 @@ impl<'a> Lowerer<'a> {
             Rule::kw_true => lowered(ExprKind::Bool(true), span, 1),
             Rule::kw_false => lowered(ExprKind::Bool(false), span, 1),
             Rule::kw_none => lowered(ExprKind::None, span, 1),
-            Rule::name => match pair.into_inner().next() {
-                Some(ident) => lowered(ExprKind::Name(self.ident(ident)), span, 1),
-                None => error_lowered(span),
-            },
+            Rule::name => lowered(ExprKind::Name(self.ident(pair)), span, 1),
             _ => error_lowered(span),
         }
     }
@@ -448,24 +444,18 @@ impl<'a> Lowerer<'a> {
         acc
     }
 
-    fn unary(&mut self, pairs: Pairs<'_, Rule>, span: Span) -> Lowered {
+    /// Prefix operators, a primary and its suffixes: the suffixes bind tighter.
+    fn operand(&mut self, mut pairs: Pairs<'_, Rule>, span: Span) -> Lowered {
         let mut ops = Vec::new();
-        let mut operand = None;
-        for p in pairs {
-            if p.as_rule() == Rule::op_unary {
-                ops.push((p.as_str() == "-", self.span(&p)));
-            } else {
-                operand = Some(p);
-            }
+        while let Some(op) = pairs.peek().filter(|p| p.as_rule() == Rule::op_unary) {
+            ops.push((op.as_str() == "-", self.span(&op)));
+            pairs.next();
         }
         if ops.len() >= MAX_EXPR_HEIGHT {
             self.too_deep(span);
             return error_lowered(span);
         }
-        let Some(operand) = operand else {
-            return error_lowered(span);
-        };
-        let mut acc = self.lower_expr(operand);
+        let mut acc = self.postfix(pairs);
         for (is_neg, op_span) in ops.into_iter().rev() {
             let op = if is_neg { UnaryOp::Neg } else { UnaryOp::Not };
             let span = op_span.to(acc.expr.span);

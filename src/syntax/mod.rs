@@ -234,11 +234,9 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::after_clause | Rule::kw_after => "`after`",
         Rule::return_stmt | Rule::kw_return => "`return`",
         Rule::expr
-        | Rule::unary_expr
-        | Rule::postfix_expr
+        | Rule::operand
         | Rule::cond_expr
-        | Rule::cond_unary
-        | Rule::cond_postfix
+        | Rule::cond_operand
         | Rule::paren
         | Rule::list
         | Rule::if_expr
