@@ -249,7 +249,9 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::field_access => "`.`",
         Rule::number => "a number",
         Rule::string | Rule::plain_string | Rule::raw_string => "a string",
-        Rule::text | Rule::plain_text | Rule::raw_text => "string text",
+        Rule::text | Rule::plain_text | Rule::raw_text | Rule::text_char | Rule::plain_char | Rule::raw_char => {
+            "string text"
+        }
         Rule::escape => "an escape sequence",
         Rule::dollar_dollar | Rule::lone_dollar => "`$$`",
         Rule::interpolation => "`${...}`",
@@ -259,7 +261,7 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::kw_else => "`else`",
         Rule::kw_true | Rule::kw_false => "`true` or `false`",
         Rule::kw_none => "`none`",
-        Rule::WHITESPACE | Rule::COMMENT | Rule::block_comment | Rule::line_comment => "whitespace",
+        Rule::WHITESPACE | Rule::block_comment | Rule::line_comment | Rule::not_newline => "whitespace",
     }
 }
 

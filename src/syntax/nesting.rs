@@ -72,15 +72,13 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<usize>, Diagnostic> {
         }
         if open.len() > MAX_NESTING {
             let at = i.saturating_sub(1);
-            return Err(
-                Diagnostic::new(
-                    Code::E0601,
-                    Span::new(file, at, at + 1),
-                    format!("nesting is deeper than the limit of {MAX_NESTING} levels"),
-                    "too deep here",
-                )
-                .help("name the inner parts with `const` items or flatten the expression"),
-            );
+            return Err(Diagnostic::new(
+                Code::E0601,
+                Span::new(file, at, at + 1),
+                format!("nesting is deeper than the limit of {MAX_NESTING} levels"),
+                "too deep here",
+            )
+            .help("name the inner parts with `const` items or flatten the expression"));
         }
     }
     Ok(item_starts)
