@@ -2,7 +2,7 @@
 //! execution plan an executor follows, with each node's RayJob file or template and its
 //! deferred fields. Its JSON Schema is `schemas/workflow-plan.schema.json`.
 
-use super::EmittedJob;
+use super::{object, EmittedJob};
 use crate::plan::{InputSource, WorkflowPlan};
 use crate::value::{Value, ValueKind};
 use serde_json::{json, Map, Value as Json};
@@ -139,12 +139,12 @@ pub fn workflow_plan(workflow: &WorkflowPlan, jobs: &[EmittedJob], source: &str)
         })
         .collect();
     spec.insert("nodes".into(), Json::Array(nodes));
-    json!({
-        "apiVersion": "rwf.dev/v1alpha1",
-        "kind": "WorkflowPlan",
-        "metadata": { "name": workflow.name },
-        "spec": Json::Object(spec),
-    })
+    object([
+        ("apiVersion", "rwf.dev/v1alpha1".into()),
+        ("kind", "WorkflowPlan".into()),
+        ("metadata", object([("name", workflow.name.as_str().into())])),
+        ("spec", Json::Object(spec)),
+    ])
 }
 
 /// The run-time inputs an expression waits for, for notes: parameters, upstream outputs and

@@ -44,6 +44,12 @@ pub struct DeferredField {
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
+/// A JSON object with `fields` in the order given. Unlike `json!`, which serializes every value
+/// it is given into a new tree, this moves the values in.
+pub(crate) fn object<const N: usize>(fields: [(&str, Json); N]) -> Json {
+    Json::Object(fields.into_iter().map(|(key, value)| (key.to_owned(), value)).collect())
+}
+
 /// Builds the RayJob of `node`, reporting every problem into `diagnostics`.
 pub fn rayjob(
     workflow: &WorkflowPlan,
@@ -306,12 +312,12 @@ impl Emitter<'_> {
 
         let legacy = self.version < KubeRayVersion::V1_0;
         let api_version = if legacy { "ray.io/v1alpha1" } else { "ray.io/v1" };
-        json!({
-            "apiVersion": api_version,
-            "kind": "RayJob",
-            "metadata": Json::Object(metadata),
-            "spec": Json::Object(spec),
-        })
+        object([
+            ("apiVersion", api_version.into()),
+            ("kind", "RayJob".into()),
+            ("metadata", Json::Object(metadata)),
+            ("spec", Json::Object(spec)),
+        ])
     }
 
     /// E0510 when the target version lacks a field; true when it has it.
@@ -861,7 +867,13 @@ impl Emitter<'_> {
         }
         spec.insert(
             "submitterPodTemplate".into(),
-            json!({ "spec": { "containers": [Json::Object(container)], "restartPolicy": "Never" } }),
+            object([(
+                "spec",
+                object([
+                    ("containers", Json::Array(vec![Json::Object(container)])),
+                    ("restartPolicy", "Never".into()),
+                ]),
+            )]),
         );
     }
 
@@ -1162,13 +1174,19 @@ impl Emitter<'_> {
             }
         }
         let spec: BTreeMap<String, Json> = spec.into_iter().collect();
-        json!({
-            "rayStartParams": Json::Object(params),
-            "template": {
-                "metadata": { "labels": Json::Object(labels.clone().into_iter().collect()) },
-                "spec": Json::Object(spec.into_iter().collect()),
-            },
-        })
+        object([
+            ("rayStartParams", Json::Object(params)),
+            (
+                "template",
+                object([
+                    (
+                        "metadata",
+                        object([("labels", Json::Object(labels.clone().into_iter().collect()))]),
+                    ),
+                    ("spec", Json::Object(spec.into_iter().collect())),
+                ]),
+            ),
+        ])
     }
 
     /// E0517 for any run-time value inside `value`.
