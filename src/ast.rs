@@ -184,8 +184,8 @@ pub struct Block {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     pub key: Key,
-    /// `worker "NAME" { ... }`.
-    pub label: Option<PlainString>,
+    /// `worker "NAME" { ... }`; boxed, as most fields have none and the tree holds many fields.
+    pub label: Option<Box<PlainString>>,
     pub value: Expr,
     /// `key { ... }` rather than `key = ...`: merges like a literal.
     pub is_block: bool,

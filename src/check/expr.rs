@@ -541,7 +541,7 @@ impl Checker<'_> {
             Some(Ty::Map(element)) => {
                 let mut entries = Vec::new();
                 for field in &block.fields {
-                    self.no_label(field.label.as_ref());
+                    self.no_label(field.label.as_deref());
                     self.duplicate_key(block, field);
                     let typed = self.expr(&field.value, env, Some(element));
                     entries.push(entry(&field.key.name, field.key.span, None, typed.value));
@@ -669,7 +669,7 @@ impl Checker<'_> {
                     .help(format!("write `{key} \"NAME\" {{ ... }}`")),
                 );
             } else if !labelled {
-                self.no_label(field.label.as_ref());
+                self.no_label(field.label.as_deref());
                 self.duplicate_key(block, field);
             } else if let Some(label) = &field.label {
                 self.duplicate_group(block, field, label);

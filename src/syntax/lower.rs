@@ -299,7 +299,7 @@ impl<'a> Lowerer<'a> {
         Some((
             Field {
                 key,
-                label,
+                label: label.map(Box::new),
                 value,
                 is_block,
                 span,
