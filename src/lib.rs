@@ -105,11 +105,11 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
             let mut deferred = Vec::new();
             if !workflow.single_task {
                 let manifest = emit::manifest::workflow_plan(workflow, &jobs, main);
-                files.push(("workflow.yaml".to_owned(), yaml(&manifest)));
+                files.push(("workflow.yaml".to_owned(), emit::yaml::to_string(&manifest)));
             }
             for job in &jobs {
                 if job.deferred.is_empty() {
-                    let text = yaml(&job.rayjob);
+                    let text = emit::yaml::to_string(&job.rayjob);
                     rayjobs.push(files.len());
                     files.push((format!("rayjobs/{}.yaml", job.node), text));
                 } else {
@@ -169,8 +169,4 @@ pub struct Graphed {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub text: Result<String, UsageError>,
-}
-
-fn yaml(value: &serde_json::Value) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
 }

@@ -557,7 +557,7 @@ fn scale_digits(digits: &[u8], multiplier: u128, shift: i64) -> Option<(u128, bo
     for d in fraction_digits.chain(std::iter::repeat_n(Some(0), padding)) {
         // Below 10 × multiplier + carry, and carry < multiplier: no overflow.
         let product = d? * multiplier + carry;
-        inexact |= product % 10 != 0;
+        inexact |= !product.is_multiple_of(10);
         carry = product / 10;
     }
     Some((whole.checked_add(carry)?, inexact))

@@ -5,6 +5,7 @@
 pub mod manifest;
 mod shell;
 mod version;
+pub mod yaml;
 
 pub use shell::{is_safe_word, posix_quote};
 pub use version::KubeRayVersion;
@@ -795,8 +796,10 @@ impl Emitter<'_> {
             let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
             spec.insert("runtimeEnv".into(), Json::String(encoded));
         } else {
-            let yaml = serde_yaml::to_string(&sorted(&mapping)).unwrap_or_default();
-            spec.insert("runtimeEnvYAML".into(), Json::String(yaml));
+            spec.insert(
+                "runtimeEnvYAML".into(),
+                Json::String(yaml::to_string(&sorted(&mapping))),
+            );
         }
     }
 
