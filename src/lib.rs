@@ -27,9 +27,13 @@ pub use plan::BuildOptions;
 
 use check::Targets;
 use diagnostics::{Diagnostic, Diagnostics};
+use emit::EmittedJob;
 use load::FileSystem;
+use plan::WorkflowPlan;
 use source::SourceMap;
 use std::path::Path;
+
+pub use parallel::STACK_BYTES;
 
 /// The result of checking a file: every loaded source and every diagnostic, sorted.
 pub struct Checked {
@@ -74,11 +78,9 @@ pub fn check(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8]) -> Chec
     let scopes = resolve::resolve(&program, &mut diagnostics);
     let options = BuildOptions::default();
     if let Ok(plan) = check::check(&program, &scopes, Targets::Check, &mut diagnostics) {
-        for workflow in &plan.workflows {
-            for node in &workflow.nodes {
-                emit::rayjob(workflow, node, &options, &program.sources, &mut diagnostics);
-            }
-        }
+        emit_workflows(&plan.workflows, &mut diagnostics, |workflow, threads, found| {
+            emit_nodes(workflow, &options, &program.sources, threads, found, drop);
+        });
     }
     Checked {
         sources: program.sources,
@@ -93,44 +95,9 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
     let program = load::load(fs, root, main, bytes, &mut diagnostics);
     let scopes = resolve::resolve(&program, &mut diagnostics);
     let workflows = check::check(&program, &scopes, Targets::Build(options), &mut diagnostics).map(|plan| {
-        let mut built = Vec::new();
-        for workflow in &plan.workflows {
-            let jobs: Vec<emit::EmittedJob> = workflow
-                .nodes
-                .iter()
-                .map(|node| emit::rayjob(workflow, node, options, &program.sources, &mut diagnostics))
-                .collect();
-            let mut files = Vec::new();
-            let mut rayjobs = Vec::new();
-            let mut deferred = Vec::new();
-            if !workflow.single_task {
-                let manifest = emit::manifest::workflow_plan(workflow, &jobs, main);
-                files.push(("workflow.yaml".to_owned(), emit::yaml::to_string(&manifest)));
-            }
-            for job in &jobs {
-                if job.deferred.is_empty() {
-                    let text = emit::yaml::to_string(&job.rayjob);
-                    rayjobs.push(files.len());
-                    files.push((format!("rayjobs/{}.yaml", job.node), text));
-                } else {
-                    let mut inputs = std::collections::BTreeSet::new();
-                    job.deferred
-                        .iter()
-                        .for_each(|d| emit::manifest::inputs_of(&d.expr, &mut inputs));
-                    deferred.push(DeferredNode {
-                        node: job.node.clone(),
-                        inputs: inputs.into_iter().collect(),
-                        fields: job.deferred.iter().map(|d| d.pointer.clone()).collect(),
-                    });
-                }
-            }
-            built.push(BuiltWorkflow {
-                name: workflow.name.clone(),
-                files,
-                rayjobs,
-                deferred,
-            });
-        }
+        let mut built = emit_workflows(&plan.workflows, &mut diagnostics, |workflow, threads, found| {
+            build_workflow(workflow, options, &program.sources, main, threads, found)
+        });
         if diagnostics.has_errors() {
             built.clear();
         }
@@ -169,4 +136,139 @@ pub struct Graphed {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub text: Result<String, UsageError>,
+}
+
+/// The output directory of `workflow`: its manifest (unless it is a `--task` build), the YAML of
+/// each complete RayJob, and the nodes left as templates. Its nodes are spread over `threads` threads.
+fn build_workflow(
+    workflow: &WorkflowPlan,
+    options: &BuildOptions,
+    sources: &SourceMap,
+    main: &str,
+    threads: usize,
+    diagnostics: &mut Diagnostics,
+) -> BuiltWorkflow {
+    let jobs = emit_nodes(workflow, options, sources, threads, diagnostics, |job| job);
+    let mut files = Vec::new();
+    let mut rayjobs = Vec::new();
+    let mut deferred = Vec::new();
+    if !workflow.single_task {
+        let manifest = emit::manifest::workflow_plan(workflow, &jobs, main);
+        files.push(("workflow.yaml".to_owned(), emit::yaml::to_string(&manifest)));
+    }
+    // Serialization is a large share of a build, so it is spread over the threads too. It comes
+    // after the manifest, whose JSON is freed by then: the texts and it are never held together.
+    let texts = in_parallel(&jobs, threads, diagnostics, |job, _| {
+        job.deferred.is_empty().then(|| emit::yaml::to_string(&job.rayjob))
+    });
+    for (job, text) in jobs.into_iter().zip(texts) {
+        match text {
+            Some(text) => {
+                rayjobs.push(files.len());
+                files.push((format!("rayjobs/{}.yaml", job.node), text));
+            }
+            None => {
+                let mut inputs = std::collections::BTreeSet::new();
+                job.deferred
+                    .iter()
+                    .for_each(|d| emit::manifest::inputs_of(&d.expr, &mut inputs));
+                deferred.push(DeferredNode {
+                    node: job.node,
+                    inputs: inputs.into_iter().collect(),
+                    fields: job.deferred.iter().map(|d| d.pointer.clone()).collect(),
+                });
+            }
+        }
+    }
+    BuiltWorkflow {
+        name: workflow.name.clone(),
+        files,
+        rayjobs,
+        deferred,
+    }
+}
+
+/// The RayJob of every node of `workflow`, in node order, each passed through `finish` on the
+/// thread that emitted it (a check keeps none); the nodes are spread over `threads` threads.
+fn emit_nodes<R: Send>(
+    workflow: &WorkflowPlan,
+    options: &BuildOptions,
+    sources: &SourceMap,
+    threads: usize,
+    diagnostics: &mut Diagnostics,
+    finish: impl Fn(EmittedJob) -> R + Sync,
+) -> Vec<R> {
+    in_parallel(&workflow.nodes, threads, diagnostics, |node, found| {
+        finish(emit::rayjob(workflow, node, options, sources, found))
+    })
+}
+
+/// `per_workflow` of every workflow, in order, given the number of threads it may spread the
+/// workflow's nodes over: the workflows are spread over the machine's threads when there are
+/// enough of them, else each workflow's nodes are (a program of one large workflow gains as much).
+fn emit_workflows<R: Send>(
+    workflows: &[WorkflowPlan],
+    diagnostics: &mut Diagnostics,
+    per_workflow: impl Fn(&WorkflowPlan, usize, &mut Diagnostics) -> R + Sync,
+) -> Vec<R> {
+    let threads = parallel::available_threads();
+    if workflows.len() >= threads {
+        in_parallel(workflows, threads, diagnostics, |workflow, found| {
+            per_workflow(workflow, 1, found)
+        })
+    } else {
+        workflows
+            .iter()
+            .map(|workflow| per_workflow(workflow, threads, diagnostics))
+            .collect()
+    }
+}
+
+/// `f` of every item, in order, with the items split into contiguous ranges over at most
+/// `threads` threads (the current one included). Each range reports into diagnostics of its own,
+/// appended to `diagnostics` in range order, so results and diagnostics are those of a run on
+/// one thread.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    diagnostics: &mut Diagnostics,
+    f: impl Fn(&T, &mut Diagnostics) -> R + Sync,
+) -> Vec<R> {
+    let ranges = parallel::map_ranges(items, threads, |range| {
+        let mut found = Diagnostics::new();
+        let results: Vec<R> = range.iter().map(|item| f(item, &mut found)).collect();
+        (results, found)
+    });
+    let mut all = Vec::with_capacity(items.len());
+    for (results, found) in ranges {
+        all.extend(results);
+        diagnostics.extend(found);
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diagnostics::Code;
+
+    /// Reports one of ten diagnostics, in an order unlike the items', so that ranges repeat what
+    /// earlier ranges found.
+    fn double(item: &usize, diagnostics: &mut Diagnostics) -> usize {
+        diagnostics.push(Diagnostic::without_span(Code::E0101, format!("{}", item * 7 % 10)));
+        item * 2
+    }
+
+    #[test]
+    fn threads_give_the_results_and_diagnostics_of_one_thread() {
+        let items: Vec<usize> = (0..23).collect();
+        let mut alone = Diagnostics::new();
+        let expected = in_parallel(&items, 1, &mut alone, double);
+        let alone: Vec<Diagnostic> = alone.iter().cloned().collect();
+        for threads in [2, 3, 8, 50] {
+            let mut found = Diagnostics::new();
+            assert_eq!(in_parallel(&items, threads, &mut found, double), expected, "{threads}");
+            assert_eq!(found.iter().cloned().collect::<Vec<_>>(), alone, "{threads}");
+        }
+    }
 }

@@ -130,13 +130,10 @@ impl FileSystem for OsFileSystem {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Deep but bounded recursion in the parser and checker gets room of its own.
-const STACK_BYTES: usize = 256 * 1024 * 1024;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let worker = std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
+        .stack_size(rwfc::STACK_BYTES)
         .spawn(move || run(cli));
     match worker.map(|handle| handle.join()) {
         Ok(Ok(code)) => code,

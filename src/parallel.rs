@@ -1,9 +1,10 @@
-//! Data parallelism on scoped threads: a slice cut into contiguous parts, one thread each.
+//! Data parallelism on scoped threads: a slice cut into contiguous ranges, one thread each.
 
 use std::num::NonZeroUsize;
 
-/// Room for the deep but bounded recursion of the parser, checker and emitter on user input, for
-/// every thread that runs them.
+/// Room for the deep but bounded recursion of the parser, checker and emitter on user input, more
+/// than a default stack: the library's threads get this much, and a caller runs `check` and
+/// `build` on a thread of this size too, as the `rwfc` command does.
 pub const STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// How many threads are worth starting: the parallelism the machine offers this process.
@@ -11,44 +12,49 @@ pub fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
-/// `work` applied to every item, on up to `threads` threads, results in the items' order. The
-/// calling thread takes the first part; a part whose thread cannot start runs there too, and a
-/// panic in any part is resumed on the calling thread.
-pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `work` of each of at most `threads` contiguous ranges of `items`, in order, one thread per
+/// range. The calling thread takes the first range; a range whose thread cannot start runs there
+/// too, and a panic in any range is resumed on the calling thread.
+pub fn map_ranges<T: Sync, R: Send>(items: &[T], threads: usize, work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
     let threads = threads.clamp(1, items.len().max(1));
     if threads == 1 {
-        return items.iter().map(work).collect();
+        return vec![work(items)];
     }
-    let part_len = items.len().div_ceil(threads);
+    let size = items.len().div_ceil(threads);
+    let (first, rest) = items.split_at(size);
     let work = &work;
     std::thread::scope(|scope| {
-        let mut parts = items.chunks(part_len);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts
-            .map(|part| {
-                let thread = std::thread::Builder::new()
+        let spawned: Vec<_> = rest
+            .chunks(size)
+            .map(|range| {
+                std::thread::Builder::new()
                     .stack_size(STACK_BYTES)
-                    .spawn_scoped(scope, move || part.iter().map(work).collect::<Vec<R>>());
-                (part, thread)
+                    .spawn_scoped(scope, move || work(range))
+                    .map_err(|_| range)
             })
             .collect();
-        let mut results: Vec<R> = first.iter().map(work).collect();
-        for (part, thread) in others {
-            match thread {
-                Ok(handle) => match handle.join() {
-                    Ok(done) => results.extend(done),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                },
-                Err(_) => results.extend(part.iter().map(work)),
-            }
+        let mut results = vec![work(first)];
+        for thread in spawned {
+            results.push(match thread {
+                Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(range) => work(range),
+            });
         }
         results
     })
 }
 
+/// `work` of every item, in the items' order, on up to `threads` threads.
+pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    map_ranges(items, threads, |range| range.iter().map(&work).collect::<Vec<R>>())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::map;
+    use super::{map, map_ranges};
 
     #[test]
     fn results_keep_the_order_of_the_items_whatever_the_thread_count() {
@@ -56,6 +62,9 @@ mod tests {
         let expected: Vec<u32> = items.iter().map(|i| i * 3).collect();
         for threads in [0, 1, 2, 3, 7, 1000, 5000] {
             assert_eq!(map(&items, threads, |i| i * 3), expected, "{threads} threads");
+            let ranges = map_ranges(&items, threads, <[u32]>::to_vec);
+            assert!(ranges.len() <= threads.max(1), "{threads} threads");
+            assert_eq!(ranges.concat(), items, "{threads} threads");
         }
         assert!(map(&[] as &[u32], 4, |i| *i).is_empty());
     }
