@@ -290,16 +290,24 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
         let _ = write!(stdout, "{}", stream.join("---\n"));
         return ExitCode::SUCCESS;
     }
-    for workflow in &workflows {
-        if let Err(error) = write_atomically(output, &workflow.name, &workflow.files) {
+    // Creating thousands of files is mostly the kernel's work, and it goes as well on every core.
+    let written = rwfc::parallel::map(&workflows, rwfc::parallel::available_threads(), |workflow| {
+        write_atomically(output, &workflow.name, &workflow.files)
+    });
+    match workflows
+        .iter()
+        .zip(written)
+        .find_map(|(workflow, result)| Some(workflow).zip(result.err()))
+    {
+        Some((workflow, error)) => {
             eprintln!(
                 "error: cannot write `{}`: {error}",
                 output.join(&workflow.name).display()
             );
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
+        None => ExitCode::SUCCESS,
     }
-    ExitCode::SUCCESS
 }
 
 fn graph(file: &Path, options: &rwfc::BuildOptions, format: rwfc::graph::Format, flags: &Report) -> ExitCode {
