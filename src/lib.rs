@@ -94,9 +94,15 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
     let mut diagnostics = Diagnostics::new();
     let program = load::load(fs, root, main, bytes, &mut diagnostics);
     let scopes = resolve::resolve(&program, &mut diagnostics);
-    let workflows = check::check(&program, &scopes, Targets::Build(options), &mut diagnostics).map(|plan| {
+    let plan = check::check(&program, &scopes, Targets::Build(options), &mut diagnostics);
+    // Emission needs the source texts but not the syntax trees: freeing them first lowers the
+    // peak memory by their size, the largest part of it.
+    drop(scopes);
+    let load::Program { sources, modules } = program;
+    drop(modules);
+    let workflows = plan.map(|plan| {
         let mut built = emit_workflows(&plan.workflows, &mut diagnostics, |workflow, threads, found| {
-            build_workflow(workflow, options, &program.sources, main, threads, found)
+            build_workflow(workflow, options, &sources, main, threads, found)
         });
         if diagnostics.has_errors() {
             built.clear();
@@ -104,7 +110,7 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
         built
     });
     Built {
-        sources: program.sources,
+        sources,
         diagnostics: diagnostics.into_sorted(),
         workflows,
     }
