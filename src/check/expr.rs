@@ -698,6 +698,8 @@ impl Checker<'_> {
                 None => entries.push(new),
             }
         }
+        // Instantiated configurations live until emission, one per call: no spare room.
+        entries.shrink_to_fit();
         Value::new(ValueKind::Record(entries), block.span)
     }
 

@@ -595,6 +595,8 @@ impl<'a> Lowerer<'a> {
             }
         }
         self.check_string_length(total, span);
+        // Pushing leaves spare room, and the tree keeps every string for the whole compilation.
+        parts.shrink_to_fit();
         lowered(ExprKind::Str(parts), span, height + 1)
     }
 
