@@ -53,6 +53,45 @@ struct Checker<'a> {
     used_imports: HashSet<ItemRef>,
 }
 
+impl<'a> Checker<'a> {
+    /// `work` of every item, in order, on up to the machine's threads. Each contiguous range gets
+    /// a checker of its own that starts from this one's evaluated items; their diagnostics and
+    /// used imports join this checker's in range order, so the result is the one a single thread
+    /// would give (a diagnostic found twice is kept once).
+    fn in_parallel<T: Sync, R: Send>(
+        &mut self,
+        items: &[T],
+        work: impl Fn(&mut Checker<'_>, &T) -> R + Sync,
+    ) -> Vec<R> {
+        let threads = crate::parallel::available_threads();
+        if threads < 2 || items.len() < 2 {
+            return items.iter().map(|item| work(self, item)).collect();
+        }
+        let (program, scopes, memo) = (self.program, self.scopes, &self.memo);
+        let ranges = crate::parallel::map_ranges(items, threads, |range| {
+            let mut diagnostics = Diagnostics::new();
+            let mut checker = Checker {
+                program,
+                scopes,
+                diagnostics: &mut diagnostics,
+                memo: memo.clone(),
+                evaluating: Vec::new(),
+                used_imports: HashSet::new(),
+            };
+            let results: Vec<R> = range.iter().map(|item| work(&mut checker, item)).collect();
+            let used_imports = checker.used_imports;
+            (results, diagnostics, used_imports)
+        });
+        let mut all = Vec::with_capacity(items.len());
+        for (results, diagnostics, used_imports) in ranges {
+            all.extend(results);
+            self.diagnostics.extend(diagnostics);
+            self.used_imports.extend(used_imports);
+        }
+        all
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Context {
     Const,

@@ -15,8 +15,8 @@ use crate::source::Span;
 use crate::types::{ItemRef, Schema, Ty};
 use crate::value::{Entry, Sym, Value, ValueKind};
 use sha2::{Digest, Sha256};
-use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// What the command line asks to build; `rwfc check` plans everything instead.
 pub enum Targets<'o> {
@@ -71,7 +71,7 @@ struct Bound {
 impl Checker<'_> {
     pub(super) fn plan(&mut self, targets: Targets<'_>) -> Result<Plan, UsageError> {
         let mut called = HashSet::new();
-        let sources = OnceCell::new();
+        let sources = OnceLock::new();
         let mut plan = Plan::default();
         match targets {
             Targets::Check => {
@@ -91,16 +91,24 @@ impl Checker<'_> {
                             })
                     })
                     .collect();
-                for (item, _) in user_items.iter().filter(|(_, is_workflow)| *is_workflow) {
-                    plan.workflows
-                        .extend(self.plan_workflow(*item, &defaults, &mut called, &sources));
-                }
-                for (item, _) in user_items.iter().filter(|(_, is_workflow)| !*is_workflow) {
-                    if !called.contains(item) {
-                        plan.workflows
-                            .extend(self.plan_task(*item, &defaults, &mut called, &sources));
-                    }
-                }
+                let workflows: Vec<ItemRef> = user_items
+                    .iter()
+                    .filter(|(_, is_workflow)| *is_workflow)
+                    .map(|(item, _)| *item)
+                    .collect();
+                plan.workflows
+                    .extend(self.plan_all(&workflows, &mut called, |checker, item, called| {
+                        checker.plan_workflow(item, &defaults, called, &sources)
+                    }));
+                let uncalled: Vec<ItemRef> = user_items
+                    .iter()
+                    .filter(|(item, is_workflow)| !*is_workflow && !called.contains(item))
+                    .map(|(item, _)| *item)
+                    .collect();
+                plan.workflows
+                    .extend(self.plan_all(&uncalled, &mut called, |checker, item, called| {
+                        checker.plan_task(item, &defaults, called, &sources)
+                    }));
             }
             Targets::Build(options) => {
                 let main = Program::ROOT;
@@ -152,15 +160,36 @@ impl Checker<'_> {
                             "nothing to build: the file has no workflow; name a task with `--task NAME`".into(),
                         ));
                     }
-                    for item in selected {
-                        plan.workflows
-                            .extend(self.plan_workflow(item, options, &mut called, &sources));
-                    }
+                    plan.workflows
+                        .extend(self.plan_all(&selected, &mut called, |checker, item, called| {
+                            checker.plan_workflow(item, options, called, &sources)
+                        }));
                 }
                 self.workflow_name_collisions(&plan);
             }
         }
         Ok(plan)
+    }
+
+    /// `plan_one` of every item, on every core, adding the tasks they call to `called`.
+    fn plan_all(
+        &mut self,
+        items: &[ItemRef],
+        called: &mut HashSet<ItemRef>,
+        plan_one: impl Fn(&mut Checker<'_>, ItemRef, &mut HashSet<ItemRef>) -> Option<WorkflowPlan> + Sync,
+    ) -> Vec<WorkflowPlan> {
+        let planned = self.in_parallel(items, |checker, item| {
+            let mut item_called = HashSet::new();
+            let plan = plan_one(checker, *item, &mut item_called);
+            (plan, item_called)
+        });
+        planned
+            .into_iter()
+            .filter_map(|(plan, item_called)| {
+                called.extend(item_called);
+                plan
+            })
+            .collect()
     }
 
     /// The DNS-1035 name of a workflow, task or step in the output: it names files and
@@ -311,7 +340,7 @@ impl Checker<'_> {
         &mut self,
         options: &BuildOptions,
         params: &[(PlanParam, Typed)],
-        sources: &OnceCell<Sha256>,
+        sources: &OnceLock<Sha256>,
     ) -> Option<String> {
         if let Some(id) = &options.run_id {
             if id.is_empty() || !crate::names::is_label_value(id) {
@@ -359,7 +388,7 @@ impl Checker<'_> {
         item: ItemRef,
         options: &BuildOptions,
         called: &mut HashSet<ItemRef>,
-        sources: &OnceCell<Sha256>,
+        sources: &OnceLock<Sha256>,
     ) -> Option<WorkflowPlan> {
         let ast_item = self.item(item)?;
         let ItemKind::Workflow(workflow) = &ast_item.kind else {
@@ -406,7 +435,7 @@ impl Checker<'_> {
         item: ItemRef,
         options: &BuildOptions,
         called: &mut HashSet<ItemRef>,
-        sources: &OnceCell<Sha256>,
+        sources: &OnceLock<Sha256>,
     ) -> Option<WorkflowPlan> {
         let ast_item = self.item(item)?;
         let ItemKind::Task(task) = &ast_item.kind else {
