@@ -59,8 +59,6 @@ pub fn decode(file: FileId, bytes: &[u8], diagnostics: &mut Diagnostics) -> Opti
     }
 }
 
-/// Files at least this large are parsed on several threads.
-const PARALLEL_BYTES: usize = 1024 * 1024;
 /// The size of the pieces a file is parsed in: pest holds the token queue of a whole piece.
 const PIECE_BYTES: usize = 64 * 1024;
 
@@ -68,8 +66,9 @@ const PIECE_BYTES: usize = 64 * 1024;
 /// while lowering a tree that did parse are reported and the file is still returned.
 ///
 /// The file is parsed in pieces of whole top-level items, found by the pre-pass: pest's token
-/// queue then stays small, and large files use every core. Any piece that fails makes the whole
-/// file be parsed at once, which gives the same error as a parser that never cut it.
+/// queue then stays small, and a file of more than one piece uses every core. Any piece that
+/// fails makes the whole file be parsed at once, which gives the same error as a parser that never
+/// cut it.
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<ast::File> {
     let item_starts = match nesting::scan(file, text) {
         Ok(starts) => starts,
@@ -78,17 +77,16 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
             return None;
         }
     };
-    let threads = if text.len() >= PARALLEL_BYTES {
-        crate::parallel::available_threads()
-    } else {
-        1
-    };
-    let pieces = crate::parallel::map(&pieces(text.len(), &item_starts), threads, |range| {
-        let root = RwfParser::parse(Rule::file, text.get(range.clone())?).ok()?.next()?;
-        let mut found = Diagnostics::new();
-        let items = lower::Lowerer::new(file, text, range.start, &mut found).items(root);
-        Some((items, found))
-    });
+    let pieces = crate::parallel::map(
+        &pieces(text.len(), &item_starts),
+        crate::parallel::available_threads(),
+        |range| {
+            let root = RwfParser::parse(Rule::file, text.get(range.clone())?).ok()?.next()?;
+            let mut found = Diagnostics::new();
+            let items = lower::Lowerer::new(file, text, range.start, &mut found).items(root);
+            Some((items, found))
+        },
+    );
     let span = Span::new(file, 0, text.len());
     if pieces.iter().all(Option::is_some) {
         let mut items = Vec::new();
