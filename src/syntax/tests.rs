@@ -74,3 +74,64 @@ fn deep_nesting_is_refused_without_overflow() {
     let (_, diagnostics) = parse_text(&text);
     assert_eq!(diagnostics.iter().next().map(|d| d.code), Some(Code::E0601));
 }
+
+/// A program of many items, with keywords inside strings, comments and blocks where the pre-pass
+/// must not cut, several pieces long.
+fn many_items(count: usize) -> String {
+    let mut text = String::from("// task workflow const: not items\nimport \"std/gpu\"\n");
+    for i in 0..count {
+        text.push_str(&format!(
+            "/// Task {i}: `task` in a doc comment.\ntask t{i}(n: int = {i}) {{\n  image = \"task workflow {{ ${{n}}\"\n  \
+             /* cluster }} */ entrypoint = r\"import x\"\n  ray {{ head {{ requests {{ cpu = n * 2 + 1 }} }} }}\n}}\n\
+             const c{i} = [1, (2 + {i}), {{ a = if true {{ 1 }} else {{ 2 }} }}]\n"
+        ));
+    }
+    text
+}
+
+/// The file as one piece: what `parse` gives when it does not cut.
+fn parse_whole(text: &str) -> ast::File {
+    let root = RwfParser::parse(Rule::file, text)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .expect("parses");
+    let mut diagnostics = Diagnostics::new();
+    let items = lower::Lowerer::new(FileId(0), text, 0, &mut diagnostics).items(root);
+    ast::File {
+        items,
+        span: Span::new(FileId(0), 0, text.len()),
+    }
+}
+
+#[test]
+fn a_file_parsed_in_pieces_gives_the_tree_of_one_parse() {
+    let text = many_items(1500);
+    let item_starts = nesting::scan(FileId(0), &text).unwrap_or_default();
+    assert_eq!(
+        item_starts.len(),
+        1 + 2 * 1500,
+        "one start per import, task and constant"
+    );
+    assert!(
+        pieces(text.len(), &item_starts).len() > 4,
+        "the test needs several pieces"
+    );
+    let (file, diagnostics) = parse_text(&text);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(file, Some(parse_whole(&text)));
+}
+
+#[test]
+fn a_syntax_error_in_a_later_piece_is_reported_where_it_is() {
+    let mut text = many_items(1500);
+    let at = text.len() - 200;
+    text.insert_str(at, " = = ");
+    let (file, diagnostics) = parse_text(&text);
+    assert!(file.is_none());
+    let spans: Vec<Option<Span>> = diagnostics.iter().map(|d| d.span()).collect();
+    assert_eq!(diagnostics.iter().count(), 1, "{diagnostics:?}");
+    assert!(
+        spans[0].is_some_and(|s| (at..at + 5).contains(&(s.start as usize))),
+        "{spans:?} near {at}"
+    );
+}
