@@ -127,6 +127,7 @@ impl FileSystem for OsFileSystem {
 
 /// A compilation allocates many small, short-lived values (syntax tree, values, JSON); mimalloc
 /// serves them faster than the system allocator, above all from several threads.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
