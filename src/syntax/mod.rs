@@ -70,6 +70,11 @@ const PIECE_BYTES: usize = 64 * 1024;
 /// fails makes the whole file be parsed at once, which gives the same error as a parser that never
 /// cut it.
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<ast::File> {
+    parse_in_pieces(file, text, PIECE_BYTES, diagnostics)
+}
+
+/// [`parse`] with pieces of at least `piece_bytes`.
+fn parse_in_pieces(file: FileId, text: &str, piece_bytes: usize, diagnostics: &mut Diagnostics) -> Option<ast::File> {
     let item_starts = match nesting::scan(file, text) {
         Ok(starts) => starts,
         Err(problem) => {
@@ -78,7 +83,7 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
         }
     };
     let pieces = crate::parallel::map(
-        &pieces(text.len(), &item_starts),
+        &pieces(text.len(), &item_starts, piece_bytes),
         crate::parallel::available_threads(),
         |range| {
             let root = RwfParser::parse(Rule::file, text.get(range.clone())?).ok()?.next()?;
@@ -109,12 +114,12 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
     }
 }
 
-/// Byte ranges covering `len` bytes, each cut at an item start once it holds [`PIECE_BYTES`].
-fn pieces(len: usize, item_starts: &[usize]) -> Vec<std::ops::Range<usize>> {
+/// Byte ranges covering `len` bytes, each cut at an item start once it holds `piece_bytes`.
+fn pieces(len: usize, item_starts: &[usize], piece_bytes: usize) -> Vec<std::ops::Range<usize>> {
     let mut pieces = Vec::new();
     let mut start = 0;
     for &cut in item_starts {
-        if cut - start >= PIECE_BYTES {
+        if cut - start >= piece_bytes {
             pieces.push(start..cut);
             start = cut;
         }

@@ -113,7 +113,7 @@ fn a_file_parsed_in_pieces_gives_the_tree_of_one_parse() {
         "one start per import, task and constant"
     );
     assert!(
-        pieces(text.len(), &item_starts).len() > 4,
+        pieces(text.len(), &item_starts, PIECE_BYTES).len() > 4,
         "the test needs several pieces"
     );
     let (file, diagnostics) = parse_text(&text);
@@ -134,4 +134,35 @@ fn a_syntax_error_in_a_later_piece_is_reported_where_it_is() {
         spans[0].is_some_and(|s| (at..at + 5).contains(&(s.start as usize))),
         "{spans:?} near {at}"
     );
+}
+
+/// Every program of the repository, valid or not, parsed with a cut before every item and as one
+/// piece: the same tree and the same diagnostics.
+#[test]
+fn cutting_before_every_item_changes_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut folders = vec![root.join("examples"), root.join("stdlib"), root.join("tests/ui")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rwf") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 100, "found only {} programs", files.len());
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let run = |piece_bytes| {
+            let mut diagnostics = Diagnostics::new();
+            let file = parse_in_pieces(FileId(0), &text, piece_bytes, &mut diagnostics);
+            (file, diagnostics.into_sorted())
+        };
+        assert_eq!(run(1), run(usize::MAX), "{}", path.display());
+    }
 }
