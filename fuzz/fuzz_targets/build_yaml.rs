@@ -49,10 +49,13 @@ fuzz_target!(|bytes: &[u8]| {
                 panic!("{}/{path} is not valid YAML: {error}\n{text}", workflow.name);
             }
         }
-        for text in &workflow.rayjobs {
-            if let Err(error) = serde_yaml::from_str::<serde_yaml::Value>(text) {
-                panic!("a RayJob of {} is not valid YAML: {error}\n{text}", workflow.name);
-            }
+        for &index in &workflow.rayjobs {
+            let file = workflow.files.get(index).map(|(path, _)| path.as_str());
+            assert!(
+                file.is_some_and(|path| path.starts_with("rayjobs/")),
+                "RayJob index {index} of {} names {file:?}, not a RayJob file",
+                workflow.name
+            );
         }
     }
 });
