@@ -164,7 +164,7 @@ fn build_workflow(
     }
     // Serialization is a large share of a build, so it is spread over the threads too. It comes
     // after the manifest, whose JSON is freed by then: the texts and it are never held together.
-    let texts = in_parallel(&jobs, threads, diagnostics, |job, _| {
+    let texts = parallel::map(&jobs, threads, |job| {
         job.deferred.is_empty().then(|| emit::yaml::to_string(&job.rayjob))
     });
     for (job, text) in jobs.into_iter().zip(texts) {

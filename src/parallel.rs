@@ -1,15 +1,18 @@
 //! Data parallelism on scoped threads: a slice cut into contiguous ranges, one thread each.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 /// Room for the deep but bounded recursion of the parser, checker and emitter on user input, more
 /// than a default stack: the library's threads get this much, and a caller runs `check` and
 /// `build` on a thread of this size too, as the `rwfc` command does.
 pub const STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// How many threads are worth starting: the parallelism the machine offers this process.
+/// How many threads are worth starting: the parallelism the machine offers this process. Asked
+/// once: on Linux the answer reads the cgroup's CPU quota from files.
 pub fn available_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
 /// `work` of each of at most `threads` contiguous ranges of `items`, in order, one thread per

@@ -16,21 +16,7 @@ use proptest::prelude::*;
 use rwfc::quantity::Quantity;
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io;
-use std::path::{Path, PathBuf};
-
-/// Only the embedded standard library is reachable.
-struct NoFiles;
-
-impl rwfc::load::FileSystem for NoFiles {
-    fn read(&self, _path: &Path) -> io::Result<Vec<u8>> {
-        Err(io::ErrorKind::NotFound.into())
-    }
-
-    fn canonicalize(&self, _path: &Path) -> io::Result<PathBuf> {
-        Err(io::ErrorKind::NotFound.into())
-    }
-}
+use std::path::Path;
 
 // ---------------------------------------------------------------------------------------------
 // The model of a program.
@@ -1030,7 +1016,7 @@ type Output = Vec<(String, Vec<(String, String)>, Vec<usize>)>;
 
 fn build(source: &str) -> Result<Output, String> {
     let built = rwfc::build(
-        &NoFiles,
+        &rwfc::load::NoFiles,
         Path::new("/properties"),
         "generated.rwf",
         source.as_bytes(),

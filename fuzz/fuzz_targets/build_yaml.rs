@@ -5,25 +5,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::io;
-use std::path::{Path, PathBuf};
-
-/// No files at all: only `std/...` imports (embedded in the compiler) resolve.
-struct NoFiles;
-
-impl rwfc::load::FileSystem for NoFiles {
-    fn read(&self, _path: &Path) -> io::Result<Vec<u8>> {
-        Err(io::ErrorKind::NotFound.into())
-    }
-
-    fn canonicalize(&self, _path: &Path) -> io::Result<PathBuf> {
-        Err(io::ErrorKind::NotFound.into())
-    }
-}
+use std::path::Path;
 
 fuzz_target!(|bytes: &[u8]| {
     let built = rwfc::build(
-        &NoFiles,
+        &rwfc::load::NoFiles,
         Path::new("/fuzz"),
         "fuzz.rwf",
         bytes,

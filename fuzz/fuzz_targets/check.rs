@@ -5,24 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::io;
-use std::path::{Path, PathBuf};
-
-/// No files at all: only `std/...` imports (embedded in the compiler) resolve.
-struct NoFiles;
-
-impl rwfc::load::FileSystem for NoFiles {
-    fn read(&self, _path: &Path) -> io::Result<Vec<u8>> {
-        Err(io::ErrorKind::NotFound.into())
-    }
-
-    fn canonicalize(&self, _path: &Path) -> io::Result<PathBuf> {
-        Err(io::ErrorKind::NotFound.into())
-    }
-}
+use std::path::Path;
 
 fuzz_target!(|bytes: &[u8]| {
-    let checked = rwfc::check(&NoFiles, Path::new("/fuzz"), "fuzz.rwf", bytes);
+    let checked = rwfc::check(&rwfc::load::NoFiles, Path::new("/fuzz"), "fuzz.rwf", bytes);
     for diagnostic in &checked.diagnostics {
         let _ = rwfc::diagnostics::render::human(diagnostic, &checked.sources, false);
         let _ = rwfc::diagnostics::render::json(diagnostic, &checked.sources);
