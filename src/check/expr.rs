@@ -1,8 +1,8 @@
 //! Elaboration of expressions and configuration blocks.
 
 use super::builtins::{self, coerce_number, to_text, Builtin, Typed, BUILTINS};
-use super::{Checker, Context, Env};
-use crate::ast::{Arg, Block, Expr, ExprKind, ItemKind, StrPart};
+use super::{Checker, Context, Env, LocalKind};
+use crate::ast::{Arg, Block, Expr, ExprKind, Ident, ItemKind, StrPart};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::resolve::Def;
 use crate::source::Span;
@@ -685,6 +685,23 @@ impl Checker<'_> {
                 (ExprKind::Str(parts), _) if schema == Schema::Task && key == "entrypoint" => {
                     self.command(parts, env, field.value.span)
                 }
+                _ if schema == Schema::Task && key == "entrypoint" => {
+                    if let Some(name) = spliced_local(&field.value, env) {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0516,
+                                name.span,
+                                format!("the text of `{}` would become shell code of the entrypoint", name.name),
+                                "a value, not program text",
+                            )
+                            .help(format!(
+                                "only the program's literal text may be shell syntax: write the entrypoint as one string literal and interpolate the value there, `entrypoint = \"python -m job --arg ${{{}}}\"` (an `if` goes inside `${{...}}`), and rwfc quotes it as one word",
+                                name.name
+                            )),
+                        );
+                    }
+                    self.expr(&field.value, env, Some(&ty))
+                }
                 _ => self.expr(&field.value, env, Some(&ty)),
             };
             self.check_range(key, &typed.value, &field_path);
@@ -839,5 +856,37 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// A parameter, `let` or loop variable whose text an `entrypoint` expression that is not a
+/// string literal would splice in as shell code (§6.4): a value must never become code. Names
+/// in an `if` condition only choose between texts of the program.
+fn spliced_local<'e>(e: &'e Expr, env: &Env) -> Option<&'e Ident> {
+    let local = |name: &'e Ident| {
+        let index = *env.newest.get(&name.name)?;
+        let kind = &env.locals.get(index)?.kind;
+        (*kind != LocalKind::Outputs).then_some(name)
+    };
+    match &e.kind {
+        ExprKind::Name(name) => local(name),
+        ExprKind::If(_, then, otherwise) => spliced_local(then, env).or_else(|| spliced_local(otherwise, env)),
+        ExprKind::Str(parts) => parts.iter().find_map(|part| match part {
+            StrPart::Interp(inner) => spliced_local(inner, env),
+            StrPart::Text(_) => None,
+        }),
+        ExprKind::Field(base, _) => spliced_local(base, env),
+        ExprKind::Unary(_, inner) => spliced_local(inner, env),
+        ExprKind::Binary(_, left, right) => spliced_local(left, env).or_else(|| spliced_local(right, env)),
+        ExprKind::List(items) => items.iter().find_map(|item| spliced_local(item, env)),
+        ExprKind::Call(_, args) => args.iter().find_map(|arg| spliced_local(&arg.value, env)),
+        ExprKind::Record(_) | ExprKind::Refine(..) => None,
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Quantity(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None
+        | ExprKind::Error => None,
     }
 }

@@ -74,13 +74,14 @@ codes! {
     E0516 => "interpolated value cannot reach the job intact (K8sJobMode with Ray < 2.60, or inside quotes)",
     E0517 => "field depends on a run-time value but must be known at build time",
     E0518 => "`submitter` set outside K8sJobMode, or an unknown `submission_mode`",
+    E0519 => "a runtime env string or `ray_start_params` entry that a pod's bash would expand or split",
     E0601 => "nesting too deep",
     E0602 => "file too large",
     E0603 => "too many imported files",
     E0604 => "string too long",
     W0001 => "unused binding, import or parameter",
     W0501 => "autoscaling group that can never grow (`max_replicas` unset)",
-    W0502 => "shell syntax in a K8sJobMode entrypoint, or `$`/backtick in a `runtime_env` value",
+    W0502 => "shell syntax in the literal text of a K8sJobMode or SidecarMode entrypoint",
     W0503 => "task-level resource that no node receives",
 }
 

@@ -242,7 +242,7 @@ impl Emitter<'_> {
                 spec.insert("submissionMode".into(), json!(mode));
             }
         }
-        self.runtime_env(ray, &mut spec);
+        self.runtime_env(ray, mode, &mut spec);
         let shutdown = match field(ray, "shutdown_after_job_finishes").map(|v| &v.kind) {
             Some(ValueKind::Bool(b)) => *b,
             _ => existing.is_none(),
@@ -594,7 +594,7 @@ impl Emitter<'_> {
                     Diagnostic::new(
                         Code::W0502,
                         value.span,
-                        format!("the entrypoint contains `{syntax}`, which the submitter's shell runs in the submitter pod, not on the cluster"),
+                        format!("the entrypoint contains {syntax}, which the submitter's shell runs or expands in the submitter pod, not on the cluster"),
                         "shell syntax",
                     )
                     .help("put the commands in a script in the image, or use `submission_mode = \"HTTPMode\"`"),
@@ -602,18 +602,14 @@ impl Emitter<'_> {
             }
         }
         let posix = mode == "HTTPMode" || ray_version.and_then(|v| shell::version_at_least(v, 2, 60)) == Some(true);
-        let texts_before: Vec<String> = {
-            let mut out = Vec::new();
-            let mut pending = String::new();
-            for part in &parts {
-                match part {
-                    CommandPart::Text(t) => pending.push_str(t),
-                    CommandPart::Value(_) => out.push(std::mem::take(&mut pending)),
-                }
-            }
-            out
-        };
-        let in_quotes = shell::interpolations_in_quotes(texts_before.iter().map(String::as_str));
+        let reading: Vec<shell::Piece> = parts
+            .iter()
+            .map(|p| match p {
+                CommandPart::Text(t) => shell::Piece::Text(t),
+                CommandPart::Value(_) => shell::Piece::Hole,
+            })
+            .collect();
+        let verdicts = shell::read_holes(&reading);
         let mut pieces: Vec<Sym> = Vec::new();
         let mut checked = Vec::new();
         let mut deferred = false;
@@ -622,13 +618,13 @@ impl Emitter<'_> {
             match part {
                 CommandPart::Text(t) => pieces.push(Sym::Lit(ValueKind::Str(t.clone()))),
                 CommandPart::Value(v) => {
-                    if in_quotes.get(index).copied().unwrap_or(false) {
+                    if let Some(Err(construct)) = verdicts.get(index) {
                         self.error(
                             Code::E0516,
                             v.span,
-                            "this value is interpolated inside quotes, where rwfc's quoting cannot reach",
-                            "inside a quoted region",
-                            "remove the quotes around `${...}`: rwfc quotes each value as one shell word itself",
+                            "this interpolated value would not reach the job as one plain word",
+                            construct.place(),
+                            construct.help(),
                         );
                     }
                     index += 1;
@@ -687,7 +683,10 @@ impl Emitter<'_> {
         Some(Json::String(joined))
     }
 
-    fn runtime_env(&mut self, ray: Option<&Value>, spec: &mut Map<String, Json>) {
+    fn runtime_env(&mut self, ray: Option<&Value>, mode: &str, spec: &mut Map<String, Json>) {
+        // KubeRay writes the runtime env into the submitter's bash script in these modes (§6.4).
+        let through_bash = mode != "HTTPMode";
+        let env_quoting = through_bash.then_some("no_shell_expansion");
         let mut env: BTreeMap<String, Json> = BTreeMap::new();
         let mut env_vars: BTreeMap<String, Json> = BTreeMap::new();
         let runtime_env = field(ray, "runtime_env");
@@ -707,8 +706,8 @@ impl Emitter<'_> {
                 .help("Ray accepts only one of `pip`, `uv` and `conda`; list pip packages inside the conda environment instead"),
             );
         }
-        if let Some(env) = runtime_env {
-            self.shell_in_runtime_env(env);
+        if let (Some(env), true) = (runtime_env, through_bash) {
+            self.expansions_in_runtime_env(env, mode);
         }
         for entry in entries(runtime_env) {
             match entry.key.as_str() {
@@ -722,7 +721,7 @@ impl Emitter<'_> {
                                 pointer: "/spec/runtimeEnvYAML".into(),
                                 yaml_path: Some(format!("/env_vars/{}", pointer_escape(&var.key))),
                                 ty: "str",
-                                quoting: None,
+                                quoting: env_quoting,
                                 expr: sym.to_json(),
                                 checked: Vec::new(),
                             }),
@@ -770,13 +769,22 @@ impl Emitter<'_> {
             let key = format!("RWF_OUTPUT_{}", name.to_uppercase());
             match &uri.kind {
                 ValueKind::Str(s) => {
+                    if through_bash && shell::expands_in_double_quotes(s) {
+                        self.error(
+                            Code::E0519,
+                            uri.span,
+                            format!("the output URI {s:?} of this call holds `$` or a backtick, which the submitter's bash would expand"),
+                            "output URI",
+                            format!("in {mode} KubeRay passes the runtime env through bash in double quotes: remove `$` and backticks from `storage` (or `--storage`)"),
+                        );
+                    }
                     env_vars.insert(key, Json::String(s.clone()));
                 }
                 ValueKind::Deferred(sym) => self.deferred.push(DeferredField {
                     pointer: "/spec/runtimeEnvYAML".into(),
                     yaml_path: Some(format!("/env_vars/{key}")),
                     ty: "str",
-                    quoting: None,
+                    quoting: env_quoting,
                     expr: sym.to_json(),
                     checked: Vec::new(),
                 }),
@@ -803,20 +811,36 @@ impl Emitter<'_> {
         }
     }
 
-    /// W0502 for every `runtime_env` string with `$` or a backtick.
-    fn shell_in_runtime_env(&mut self, value: &Value) {
+    /// E0519 for every `runtime_env` key or string with `$` or a backtick: in K8sJobMode and
+    /// SidecarMode KubeRay writes the runtime env JSON into the submitter's bash script inside
+    /// double quotes (Go's `strconv.Quote`), where bash expands both.
+    fn expansions_in_runtime_env(&mut self, value: &Value, mode: &str) {
+        let help = format!(
+            "in {mode} KubeRay passes the runtime env to `ray job submit` through bash in double quotes; remove `$` and backticks, or use `submission_mode = \"HTTPMode\"`, which sends it as JSON"
+        );
         match &value.kind {
-            ValueKind::Str(text) if text.contains('$') || text.contains('`') => self.diagnostics.push(
-                Diagnostic::new(
-                    Code::W0502,
-                    value.span,
-                    "a `runtime_env` value contains `$` or a backtick",
-                    "shell syntax",
-                )
-                .help("Ray passes runtime_env values to the job as they are, unexpanded; if that is meant, ignore this, otherwise write the value itself"),
+            ValueKind::Str(text) if shell::expands_in_double_quotes(text) => self.error(
+                Code::E0519,
+                value.span,
+                "a `runtime_env` string holds `$` or a backtick, which the submitter's bash would expand",
+                "expanded by bash",
+                help,
             ),
-            ValueKind::List(items) => items.iter().for_each(|i| self.shell_in_runtime_env(i)),
-            ValueKind::Record(entries) => entries.iter().for_each(|e| self.shell_in_runtime_env(&e.value)),
+            ValueKind::List(items) => items.iter().for_each(|i| self.expansions_in_runtime_env(i, mode)),
+            ValueKind::Record(entries) => {
+                for entry in entries {
+                    if shell::expands_in_double_quotes(&entry.key) {
+                        self.error(
+                            Code::E0519,
+                            entry.key_span,
+                            "a `runtime_env` key holds `$` or a backtick, which the submitter's bash would expand",
+                            "expanded by bash",
+                            help.clone(),
+                        );
+                    }
+                    self.expansions_in_runtime_env(&entry.value, mode);
+                }
+            }
             _ => {}
         }
     }
@@ -1042,7 +1066,25 @@ impl Emitter<'_> {
                     None => None,
                 },
             };
+            if !shell::is_safe_word(&entry.key) {
+                self.error(
+                    Code::E0519,
+                    entry.key_span,
+                    format!("the `ray_start_params` key {:?} is not a plain option name", entry.key),
+                    "spliced into `ray start`",
+                    "KubeRay writes each entry as `--KEY=VALUE` into the `ray start` command of the pod's bash; keys are `ray start` option names such as `num-cpus`",
+                );
+            }
             if let Some(text) = text {
+                if !shell::is_one_bash_word(&text) {
+                    self.error(
+                        Code::E0519,
+                        entry.value.span,
+                        format!("the `ray_start_params` value {text:?} would not reach `ray start` as one word"),
+                        "expanded or split by bash",
+                        "KubeRay splices `--KEY=VALUE` into the pod's bash command unquoted: use letters, digits and `_ . / : = @ % + , -`, and wrap JSON in single quotes (`\"'{\\\"CPU\\\": 1}'\"`)",
+                    );
+                }
                 sorted_params.insert(entry.key.clone(), Json::String(text));
             }
         }
