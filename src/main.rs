@@ -1,6 +1,8 @@
 //! The `rwfc` command: reads files, calls the library, renders diagnostics, sets the exit code
 //! (0 ok, 1 compile errors, 2 usage or I/O errors).
 
+mod cli;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use rwfc::diagnostics::{render, Code, Severity};
 use rwfc::load::FileSystem;
@@ -291,9 +293,16 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
         let _ = write!(stdout, "{}", stream.join("---\n"));
         return ExitCode::SUCCESS;
     }
+    let _lock = match cli::output::OutputLock::take(output) {
+        Ok(lock) => lock,
+        Err(error) => {
+            eprintln!("error: cannot lock `{}`: {error}", output.display());
+            return ExitCode::from(2);
+        }
+    };
     // Creating thousands of files is mostly the kernel's work, and it goes as well on every core.
     let written = rwfc::parallel::map(&workflows, rwfc::parallel::available_threads(), |workflow| {
-        write_atomically(output, &workflow.name, &workflow.files)
+        cli::output::write_atomically(output, &workflow.name, &workflow.files)
     });
     match workflows
         .iter()
@@ -332,64 +341,6 @@ fn graph(file: &Path, options: &rwfc::BuildOptions, format: rwfc::graph::Format,
             ExitCode::SUCCESS
         }
     }
-}
-
-/// Replaces `output/name` as a whole: the files are written into a fresh directory beside it,
-/// which then takes its place, so no reader ever sees old and new files mixed.
-fn write_atomically(output: &Path, name: &str, files: &[(String, String)]) -> io::Result<()> {
-    // Names come out of the compiler as DNS labels; anything else must never become a path.
-    let component = |text: &str| {
-        !text.is_empty()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    let safe = component(name)
-        && files
-            .iter()
-            .all(|(path, _)| path.split('/').all(|part| component(part.trim_end_matches(".yaml"))));
-    if !safe {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("refusing to write the unsafe name `{name}`"),
-        ));
-    }
-    std::fs::create_dir_all(output)?;
-    let staging = output.join(format!(".{name}.rwfc-new-{}", std::process::id()));
-    let retired = output.join(format!(".{name}.rwfc-old-{}", std::process::id()));
-    let target = output.join(name);
-    let written = (|| {
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging)?;
-        }
-        for (path, contents) in files {
-            let path = staging.join(path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(path, contents)?;
-        }
-        Ok(())
-    })();
-    if let Err(error) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(error);
-    }
-    let had_old = target.exists();
-    if had_old {
-        std::fs::rename(&target, &retired)?;
-    }
-    if let Err(error) = std::fs::rename(&staging, &target) {
-        if had_old {
-            let _ = std::fs::rename(&retired, &target);
-        }
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(error);
-    }
-    if had_old {
-        std::fs::remove_dir_all(&retired)?;
-    }
-    Ok(())
 }
 
 fn explain(code: &str) -> ExitCode {

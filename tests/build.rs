@@ -22,11 +22,18 @@ fn rwfc(args: &[&str], dir: &Path) -> Output {
 }
 
 /// Every file under `dir`, relative path and contents, sorted by path.
+/// The lock file builds into one output directory take turns with.
+const LOCK: &str = ".rwfc.lock";
+
+/// Every file under `dir` but the lock, with its text.
 fn tree(dir: &Path) -> Vec<(String, String)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         for entry in entries.flatten() {
             let path = entry.path();
+            if entry.file_name() == LOCK {
+                continue;
+            }
             if path.is_dir() {
                 walk(base, &path, out);
             } else {
@@ -184,12 +191,88 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(tree(&out), before);
-    let leftovers: Vec<_> = std::fs::read_dir(&out)
+    let mut leftovers: Vec<_> = std::fs::read_dir(&out)
         .expect("out exists")
         .flatten()
         .map(|e| e.file_name())
         .collect();
-    assert_eq!(leftovers.len(), 1, "only the workflow's folder: {leftovers:?}");
+    leftovers.sort();
+    assert_eq!(leftovers, [LOCK, "greet"], "only the workflow's folder and the lock");
+}
+
+const GREET: &str = "task hello() {\n  image = \"rayproject/ray:2.40.0\"\n  entrypoint = \"python hello.py\"\n}\n\
+                     workflow greet() {\n  let h = hello()\n}\n";
+
+#[test]
+fn staging_folders_left_by_a_killed_build_are_cleaned_up() {
+    let work = tempfile::tempdir().expect("temp dir");
+    std::fs::write(work.path().join("job.rwf"), GREET).expect("writable");
+    let out = work.path().join("out");
+    for stale in [
+        ".greet.rwfc-new-4000001",
+        ".greet.rwfc-old-4000001",
+        ".other.rwfc-new-7",
+    ] {
+        std::fs::create_dir_all(out.join(stale).join("rayjobs")).expect("stale folder");
+    }
+    let output = rwfc(&["build", "job.rwf", "-o", "out"], work.path());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut left: Vec<_> = std::fs::read_dir(&out)
+        .expect("out")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, [LOCK, "greet"]);
+}
+
+#[test]
+fn concurrent_builds_into_one_folder_take_turns() {
+    let work = tempfile::tempdir().expect("temp dir");
+    std::fs::write(work.path().join("job.rwf"), GREET).expect("writable");
+    let builds: Vec<_> = (0..6)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_rwfc"))
+                .args(["build", "job.rwf", "-o", "out"])
+                .current_dir(work.path())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("rwfc starts")
+        })
+        .collect();
+    for build in builds {
+        let output = build.wait_with_output().expect("rwfc ends");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let paths: Vec<String> = tree(&work.path().join("out")).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, ["greet/rayjobs/h.yaml", "greet/workflow.yaml"]);
+}
+
+#[test]
+fn a_rebuilt_folder_never_goes_missing() {
+    let work = tempfile::tempdir().expect("temp dir");
+    std::fs::write(work.path().join("job.rwf"), GREET).expect("writable");
+    assert!(rwfc(&["build", "job.rwf", "-o", "out"], work.path()).status.success());
+    let manifest = work.path().join("out/greet/workflow.yaml");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let missing = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut missing = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                missing += usize::from(!manifest.exists());
+            }
+            missing
+        });
+        for _ in 0..10 {
+            assert!(rwfc(&["build", "job.rwf", "-o", "out"], work.path()).status.success());
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        watcher.join().expect("watcher")
+    });
+    assert_eq!(
+        missing, 0,
+        "the workflow folder was missing {missing} times while it was replaced"
+    );
 }
 
 #[test]

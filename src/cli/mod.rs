@@ -1,0 +1,3 @@
+//! Parts of the `rwfc` binary that touch the machine: the library decides, these move bytes.
+
+pub mod output;
