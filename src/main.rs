@@ -224,6 +224,15 @@ fn read_input(file: &Path, root: Option<&Path>) -> Result<Input, String> {
     Ok(Input { bytes, root, main })
 }
 
+/// A usage or I/O error (exit 2), in the format diagnostics are written in.
+fn fail(flags: &Report, message: &str) -> ExitCode {
+    match flags.message_format {
+        MessageFormat::Json => eprintln!("{}", render::json_error(message)),
+        MessageFormat::Human | MessageFormat::Short => eprintln!("error: {message}"),
+    }
+    ExitCode::from(2)
+}
+
 /// Writes diagnostics to stderr; true when they fail the run.
 fn report(diagnostics: &[rwfc::diagnostics::Diagnostic], sources: &rwfc::source::SourceMap, report: &Report) -> bool {
     let color = match report.color {
@@ -248,19 +257,13 @@ fn report(diagnostics: &[rwfc::diagnostics::Diagnostic], sources: &rwfc::source:
 fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Report) -> ExitCode {
     let input = match read_input(file, flags.root.as_deref()) {
         Ok(input) => input,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
+        Err(message) => return fail(flags, &message),
     };
     let built = rwfc::build(&OsFileSystem, &input.root, &input.main, &input.bytes, options);
     let failed = report(&built.diagnostics, &built.sources, flags);
     let workflows = match built.workflows {
         Ok(workflows) => workflows,
-        Err(rwfc::UsageError(message)) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
+        Err(rwfc::UsageError(message)) => return fail(flags, &message),
     };
     if failed {
         return ExitCode::from(1);
@@ -295,10 +298,7 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
     }
     let _lock = match cli::output::OutputLock::take(output) {
         Ok(lock) => lock,
-        Err(error) => {
-            eprintln!("error: cannot lock `{}`: {error}", output.display());
-            return ExitCode::from(2);
-        }
+        Err(error) => return fail(flags, &format!("cannot lock `{}`: {error}", output.display())),
     };
     // Creating thousands of files is mostly the kernel's work, and it goes as well on every core.
     let written = rwfc::parallel::map(&workflows, rwfc::parallel::available_threads(), |workflow| {
@@ -309,13 +309,10 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
         .zip(written)
         .find_map(|(workflow, result)| Some(workflow).zip(result.err()))
     {
-        Some((workflow, error)) => {
-            eprintln!(
-                "error: cannot write `{}`: {error}",
-                output.join(&workflow.name).display()
-            );
-            ExitCode::from(2)
-        }
+        Some((workflow, error)) => fail(
+            flags,
+            &format!("cannot write `{}`: {error}", output.join(&workflow.name).display()),
+        ),
         None => ExitCode::SUCCESS,
     }
 }
@@ -323,18 +320,12 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
 fn graph(file: &Path, options: &rwfc::BuildOptions, format: rwfc::graph::Format, flags: &Report) -> ExitCode {
     let input = match read_input(file, flags.root.as_deref()) {
         Ok(input) => input,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
+        Err(message) => return fail(flags, &message),
     };
     let graphed = rwfc::graph(&OsFileSystem, &input.root, &input.main, &input.bytes, options, format);
     let failed = report(&graphed.diagnostics, &graphed.sources, flags);
     match graphed.text {
-        Err(rwfc::UsageError(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
-        }
+        Err(rwfc::UsageError(message)) => fail(flags, &message),
         Ok(_) if failed => ExitCode::from(1),
         Ok(text) => {
             print!("{text}");
@@ -361,10 +352,7 @@ fn check(files: &[PathBuf], flags: &Report) -> ExitCode {
     for file in files {
         let input = match read_input(file, flags.root.as_deref()) {
             Ok(input) => input,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return ExitCode::from(2);
-            }
+            Err(message) => return fail(flags, &message),
         };
         let checked = rwfc::check(&OsFileSystem, &input.root, &input.main, &input.bytes);
         failed |= report(&checked.diagnostics, &checked.sources, flags);

@@ -3,6 +3,8 @@
 //! (imports). A first line `// rwfc: ARGS` adds command-line arguments; a first line
 //! `// rwfc build: ARGS` builds instead (`rwfc build ARGS CASE -o -`), and the RayJob stream on
 //! stdout is compared with `<case>.stdout` and validated against the strict RayJob schema.
+//! The exit code must be 2 when stderr holds a usage error, 1 when it holds an error
+//! (or anything with `--deny-warnings`), 0 otherwise.
 //! `RWFC_BLESS=1 cargo test --test ui` rewrites the expected files.
 
 mod support;
@@ -86,7 +88,12 @@ fn ui() {
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let code = output.status.code();
         let has_errors = stderr.contains("  × ") || stderr.contains("\"severity\":\"error\"");
-        let expected_code = if has_errors || args.iter().any(|a| a == "--deny-warnings") && !stderr.is_empty() {
+        let usage_error = stderr
+            .lines()
+            .any(|line| line.starts_with("error: ") || line.contains("\"code\":null"));
+        let expected_code = if usage_error {
+            2
+        } else if has_errors || args.iter().any(|a| a == "--deny-warnings") && !stderr.is_empty() {
             1
         } else {
             0

@@ -12,7 +12,8 @@ use crate::value::Value;
 use std::collections::{HashMap, HashSet};
 
 impl<'a> Checker<'a> {
-    pub(super) fn all_items(&mut self) {
+    /// `storage_given`: `--storage` gives every built workflow a storage.
+    pub(super) fn all_items(&mut self, storage_given: bool) {
         let program = self.program;
         for (module_id, module) in program.modules() {
             for (index, item) in module.items().iter().enumerate() {
@@ -30,7 +31,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        self.workflow_calls();
+        self.workflow_calls(storage_given);
         self.unused_imports();
     }
 
@@ -508,8 +509,8 @@ impl<'a> Checker<'a> {
     }
 
     /// E0401 for workflows that call themselves, directly or through others; E0203 for task
-    /// outputs that no workflow gives a `storage`.
-    fn workflow_calls(&mut self) {
+    /// outputs that no workflow (nor `--storage`) gives a `storage`.
+    fn workflow_calls(&mut self, storage_given: bool) {
         let program = self.program;
         let workflows: Vec<ItemRef> = program
             .modules()
@@ -528,10 +529,11 @@ impl<'a> Checker<'a> {
                 let Some(ItemKind::Workflow(workflow)) = self.item(*w).map(|i| &i.kind) else {
                     return Vec::new();
                 };
-                let has_storage = workflow
-                    .body
-                    .iter()
-                    .any(|s| matches!(s, Stmt::Setting(f) if f.key.name == "storage"));
+                let has_storage = storage_given
+                    || workflow
+                        .body
+                        .iter()
+                        .any(|s| matches!(s, Stmt::Setting(f) if f.key.name == "storage"));
                 let env = Env::new(w.module, Context::Workflow);
                 let mut called = Vec::new();
                 for stmt in &workflow.body {

@@ -38,7 +38,7 @@ pub fn check(
         evaluating: Vec::new(),
         used_imports: HashSet::new(),
     };
-    checker.all_items();
+    checker.all_items(matches!(targets, Targets::Build(options) if options.storage.is_some()));
     checker.plan(targets)
 }
 

@@ -96,10 +96,19 @@ impl Checker<'_> {
                     .filter(|(_, is_workflow)| *is_workflow)
                     .map(|(item, _)| *item)
                     .collect();
-                plan.workflows
-                    .extend(self.plan_all(&workflows, &mut called, |checker, item, called| {
+                // The workflows of the main file are built into one output directory together;
+                // those of imported files are checked on their own.
+                let (root, imported): (Vec<ItemRef>, Vec<ItemRef>) =
+                    workflows.iter().partition(|item| item.module == Program::ROOT);
+                for group in [root, imported] {
+                    let planned = self.plan_all(&group, &mut called, |checker, item, called| {
                         checker.plan_workflow(item, &defaults, called, &sources)
-                    }));
+                    });
+                    if group.first().is_some_and(|item| item.module == Program::ROOT) {
+                        self.workflow_name_collisions(&planned);
+                    }
+                    plan.workflows.extend(planned);
+                }
                 let uncalled: Vec<ItemRef> = user_items
                     .iter()
                     .filter(|(item, is_workflow)| !*is_workflow && !called.contains(item))
@@ -165,7 +174,7 @@ impl Checker<'_> {
                             checker.plan_workflow(item, options, called, &sources)
                         }));
                 }
-                self.workflow_name_collisions(&plan);
+                self.workflow_name_collisions(&plan.workflows);
             }
         }
         Ok(plan)
@@ -212,9 +221,9 @@ impl Checker<'_> {
     }
 
     /// E0102 for workflows whose output directories would be the same.
-    fn workflow_name_collisions(&mut self, plan: &Plan) {
+    fn workflow_name_collisions(&mut self, workflows: &[WorkflowPlan]) {
         let mut seen: HashMap<&str, Span> = HashMap::new();
-        for workflow in &plan.workflows {
+        for workflow in workflows {
             if let Some(first) = seen.insert(&workflow.name, workflow.span) {
                 self.diagnostics.push(
                     Diagnostic::new(

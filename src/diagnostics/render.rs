@@ -184,3 +184,16 @@ pub fn json(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     })
     .to_string()
 }
+
+/// A usage or I/O problem, which has no code or source, as one JSON line of the same shape.
+pub fn json_error(message: &str) -> String {
+    serde_json::json!({
+        "file": null,
+        "code": null,
+        "severity": "error",
+        "message": message,
+        "help": null,
+        "labels": [],
+    })
+    .to_string()
+}
