@@ -74,6 +74,7 @@ codes! {
     E0516 => "interpolated value cannot reach the job intact (K8sJobMode with Ray < 2.60, or inside quotes)",
     E0517 => "field depends on a run-time value but must be known at build time",
     E0518 => "`submitter` set outside K8sJobMode, or an unknown `submission_mode`",
+    E0520 => "a resource request or limit that Kubernetes rejects",
     E0601 => "nesting too deep",
     E0602 => "file too large",
     E0603 => "too many imported files",
