@@ -105,7 +105,13 @@ pub fn render(workflows: &[WorkflowPlan], format: Format) -> String {
 /// hold them, and raw they would break a DOT string or a Mermaid line.
 fn visible(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 

@@ -180,7 +180,13 @@ mod tests {
         for bad in ["", "80", "Http", "-a", "a-", "a--b", "sixteen-letters1"] {
             assert!(!is_port_name(bad), "{bad}");
         }
-        for good in ["cpu", "hugepages-2Mi", "nvidia.com/gpu", "kubernetes.io/x", "amd.com/gpu"] {
+        for good in [
+            "cpu",
+            "hugepages-2Mi",
+            "nvidia.com/gpu",
+            "kubernetes.io/x",
+            "amd.com/gpu",
+        ] {
             assert!(is_container_resource_name(good), "{good}");
         }
         for bad in ["gpu", "bad key!/x", "a/b/c", "requests.acme.com/x", "acme.com/", "/x"] {

@@ -755,9 +755,10 @@ impl Checker<'_> {
             ("retries" | "ttl_seconds_after_finished", ValueKind::Int(n)) if *n > MAX_INT32 => {
                 Some((format!("`{path}` is {n}, above {MAX_INT32}"), INT32))
             }
-            ("timeout" | "idle_timeout", ValueKind::Duration(d)) if d.whole_seconds().is_none() => {
-                Some((format!("`{path}` is {d}, which is not a whole number of seconds"), RANGES))
-            }
+            ("timeout" | "idle_timeout", ValueKind::Duration(d)) if d.whole_seconds().is_none() => Some((
+                format!("`{path}` is {d}, which is not a whole number of seconds"),
+                RANGES,
+            )),
             ("timeout", ValueKind::Duration(d)) if d.millis() <= 0 => {
                 Some((format!("`{path}` is {d}, but a deadline must be positive"), RANGES))
             }

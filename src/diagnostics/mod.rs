@@ -203,9 +203,16 @@ mod tests {
         let at = |start| Span::new(crate::source::FileId(0), start, start + 1);
         let problem = |call| Diagnostic::new(Code::E0505, at(1), "bad", "here").label(at(call), "in the call");
         let mut diagnostics = Diagnostics::new();
-        diagnostics.extend([problem(5), problem(9), Diagnostic::new(Code::E0505, at(2), "bad", "here")]);
+        diagnostics.extend([
+            problem(5),
+            problem(9),
+            Diagnostic::new(Code::E0505, at(2), "bad", "here"),
+        ]);
         let found: Vec<_> = diagnostics.into_iter().collect();
-        assert_eq!(found, vec![problem(5), Diagnostic::new(Code::E0505, at(2), "bad", "here")]);
+        assert_eq!(
+            found,
+            vec![problem(5), Diagnostic::new(Code::E0505, at(2), "bad", "here")]
+        );
     }
 
     #[test]

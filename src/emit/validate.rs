@@ -39,7 +39,8 @@ pub fn rayjob_name_collisions(workflows: &[WorkflowPlan], options: &BuildOptions
             let name = rayjob_name(workflow, node);
             match first.get(&(namespace, name.clone())) {
                 // Two nodes of one name were reported when the workflow was planned.
-                Some((earlier_workflow, earlier)) if **earlier_workflow == workflow.name && earlier.name == node.name => {}
+                Some((earlier_workflow, earlier))
+                    if **earlier_workflow == workflow.name && earlier.name == node.name => {}
                 Some((earlier_workflow, earlier)) => diagnostics.push(
                     Diagnostic::new(
                         Code::E0102,
@@ -103,7 +104,9 @@ impl Emitter<'_> {
         }
         let largest = annotations
             .iter()
-            .filter_map(|(key, value)| user_entry(settings, config, "annotations", key).map(|e| (size((key, value)), e)))
+            .filter_map(|(key, value)| {
+                user_entry(settings, config, "annotations", key).map(|e| (size((key, value)), e))
+            })
             .max_by_key(|(bytes, _)| *bytes);
         let Some((bytes, entry)) = largest else { return };
         self.error(
@@ -148,7 +151,10 @@ impl Emitter<'_> {
                         "the head pod has a container named `ray-job-submitter`, which SidecarMode adds itself",
                         "same name as KubeRay's submitter",
                     )
-                    .label(mode_span, "SidecarMode adds the `ray-job-submitter` container to the head pod")
+                    .label(
+                        mode_span,
+                        "SidecarMode adds the `ray-job-submitter` container to the head pod",
+                    )
                     .help("rename this container"),
                 );
             }
@@ -172,7 +178,9 @@ impl Emitter<'_> {
                 );
                 continue;
             }
-            let ValueKind::Quantity(q) = &entry.value.kind else { continue };
+            let ValueKind::Quantity(q) = &entry.value.kind else {
+                continue;
+            };
             if q.is_negative() {
                 self.error(
                     Code::E0520,
@@ -185,14 +193,19 @@ impl Emitter<'_> {
                 self.error(
                     Code::E0520,
                     entry.value.span,
-                    format!("`{name}` is {}, but Kubernetes counts extended resources in whole units", q.canonical()),
+                    format!(
+                        "`{name}` is {}, but Kubernetes counts extended resources in whole units",
+                        q.canonical()
+                    ),
                     "not a whole number",
                     "give a whole number; to share a GPU, use the device plugin's time-slicing or MIG resources",
                 );
             }
         }
         for (name, request) in &requested {
-            let Some((_, limit)) = limited.iter().find(|(n, _)| n == name) else { continue };
+            let Some((_, limit)) = limited.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
             let (ValueKind::Quantity(r), ValueKind::Quantity(l)) = (&request.value.kind, &limit.value.kind) else {
                 continue;
             };

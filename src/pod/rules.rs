@@ -39,7 +39,9 @@ fn items<'v>(record: &'v Value, key: &str) -> impl Iterator<Item = (usize, &'v V
         Some(ValueKind::List(items)) => items.as_slice(),
         _ => &[],
     };
-    list.iter().enumerate().filter(|(_, v)| !matches!(v.kind, ValueKind::None))
+    list.iter()
+        .enumerate()
+        .filter(|(_, v)| !matches!(v.kind, ValueKind::None))
 }
 
 fn text(value: Option<&Value>) -> Option<(&str, Span)> {
@@ -71,12 +73,20 @@ struct Rules {
 
 impl Rules {
     fn pod(&mut self, pod: &Value, path: &str) {
-        self.one_of(get(pod, "restart_policy"), &format!("{path}.restart_policy"), RESTART_POLICIES);
+        self.one_of(
+            get(pod, "restart_policy"),
+            &format!("{path}.restart_policy"),
+            RESTART_POLICIES,
+        );
         self.one_of(get(pod, "dns_policy"), &format!("{path}.dns_policy"), DNS_POLICIES);
         for (i, toleration) in items(pod, "tolerations") {
             let at = format!("{path}.tolerations[{i}]");
             self.one_of(get(toleration, "effect"), &format!("{at}.effect"), TOLERATION_EFFECTS);
-            self.one_of(get(toleration, "operator"), &format!("{at}.operator"), TOLERATION_OPERATORS);
+            self.one_of(
+                get(toleration, "operator"),
+                &format!("{at}.operator"),
+                TOLERATION_OPERATORS,
+            );
         }
         let volumes = self.volumes(pod, path);
         let mut containers = Seen::default();
@@ -107,9 +117,20 @@ impl Rules {
                 complete = false;
                 continue;
             };
-            self.name(name, span, &format!("{path}.volumes[{i}].name"), "volume", names::is_dns1123_label);
+            self.name(
+                name,
+                span,
+                &format!("{path}.volumes[{i}].name"),
+                "volume",
+                names::is_dns1123_label,
+            );
             if let Some(first) = seen.first(name, span) {
-                self.duplicate(span, first, &format!("two volumes of the pod are named `{name}`"), "rename one of them");
+                self.duplicate(
+                    span,
+                    first,
+                    &format!("two volumes of the pod are named `{name}`"),
+                    "rename one of them",
+                );
             }
         }
         complete.then(|| seen.0.into_iter().map(|(name, _)| name).collect())
@@ -122,7 +143,12 @@ impl Rules {
             if let Some((name, span)) = text(get(port, "name")) {
                 self.name(name, span, &format!("{port_at}.name"), "port", names::is_port_name);
                 if let Some(first) = ports.first(name, span) {
-                    self.duplicate(span, first, &format!("two ports of the container are named `{name}`"), "rename one of them");
+                    self.duplicate(
+                        span,
+                        first,
+                        &format!("two ports of the container are named `{name}`"),
+                        "rename one of them",
+                    );
                 }
             }
             self.port_number(get(port, "container_port"), &format!("{port_at}.container_port"), false);
@@ -143,12 +169,20 @@ impl Rules {
         }
         for (i, var) in items(container, "env") {
             if let Some((name, span)) = text(get(var, "name")) {
-                self.name(name, span, &format!("{at}.env[{i}].name"), "environment variable", names::is_env_var_name);
+                self.name(
+                    name,
+                    span,
+                    &format!("{at}.env[{i}].name"),
+                    "environment variable",
+                    names::is_env_var_name,
+                );
             }
         }
         let Some(volumes) = volumes else { return };
         for mount in items(container, "volume_mounts").map(|(_, m)| m) {
-            let Some((name, span)) = text(get(mount, "name")) else { continue };
+            let Some((name, span)) = text(get(mount, "name")) else {
+                continue;
+            };
             if !volumes.contains(&name) {
                 let mut d = Diagnostic::new(
                     Code::E0101,
@@ -204,8 +238,13 @@ impl Rules {
             return;
         }
         self.found.push(
-            Diagnostic::new(Code::E0303, value.span, format!("`{path}` is {n}, not a port number"), "out of range")
-                .help("port numbers are 1 to 65535"),
+            Diagnostic::new(
+                Code::E0303,
+                value.span,
+                format!("`{path}` is {n}, not a port number"),
+                "out of range",
+            )
+            .help("port numbers are 1 to 65535"),
         );
     }
 
@@ -221,7 +260,10 @@ impl Rules {
             help.push_str(", or \"\"");
         }
         if let Some(close) = did_you_mean(given, named.iter().copied()) {
-            help = format!("did you mean \"{close}\"? The values are {}", &help["the values are ".len()..]);
+            help = format!(
+                "did you mean \"{close}\"? The values are {}",
+                &help["the values are ".len()..]
+            );
         }
         self.found.push(
             Diagnostic::new(
