@@ -5,6 +5,7 @@
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::names;
+use crate::quantity::Quantity;
 use crate::source::Span;
 use crate::value::{Value, ValueKind};
 
@@ -178,6 +179,9 @@ impl Rules {
                 );
             }
         }
+        if let Some(resources) = get(container, "resources") {
+            self.resources(resources, &format!("{at}.resources"));
+        }
         let Some(volumes) = volumes else { return };
         for mount in items(container, "volume_mounts").map(|(_, m)| m) {
             let Some((name, span)) = text(get(mount, "name")) else {
@@ -196,6 +200,82 @@ impl Rules {
                     None => d.help(format!("the pod's volumes are {}", quoted(volumes))),
                 };
                 self.found.push(d);
+            }
+        }
+    }
+
+    /// E0520 for a container's own `resources` that Kubernetes rejects: the rules the emitter
+    /// applies to `requests` and `limits`, here on the template's quantities.
+    fn resources(&mut self, resources: &Value, at: &str) {
+        let amounts = |which: &str| -> Vec<(&str, Quantity, Span)> {
+            let entries = match get(resources, which).map(|v| &v.kind) {
+                Some(ValueKind::Record(entries)) => entries.as_slice(),
+                _ => &[],
+            };
+            entries
+                .iter()
+                .filter_map(|e| quantity(&e.value).map(|q| (e.key.as_str(), q, e.value.span)))
+                .collect()
+        };
+        let requests = amounts("requests");
+        let limits = amounts("limits");
+        for (which, list) in [("requests", &requests), ("limits", &limits)] {
+            let Some(ValueKind::Record(entries)) = get(resources, which).map(|v| &v.kind) else {
+                continue;
+            };
+            for entry in entries.iter().filter(|e| !names::is_container_resource_name(&e.key)) {
+                self.found.push(
+                    Diagnostic::new(
+                        Code::E0520,
+                        entry.key_span,
+                        format!("`{at}.{which}` names `{}`, not a resource Kubernetes accepts", entry.key),
+                        "invalid resource name",
+                    )
+                    .help("resources are `cpu`, `memory`, `ephemeral-storage`, `hugepages-SIZE`, or `DOMAIN/NAME` such as \"nvidia.com/gpu\""),
+                );
+            }
+            for (name, q, span) in list {
+                let problem = if q.is_negative() {
+                    "resources cannot be negative"
+                } else if names::is_integer_resource(name) && !q.is_whole() {
+                    "Kubernetes counts extended resources in whole units"
+                } else {
+                    continue;
+                };
+                self.found.push(
+                    Diagnostic::new(
+                        Code::E0520,
+                        *span,
+                        format!("`{at}.{which}` gives `{name}` {}, but {problem}", q.canonical()),
+                        "rejected by Kubernetes",
+                    )
+                    .help("give a whole amount of zero or more"),
+                );
+            }
+        }
+        for (name, request, span) in &requests {
+            let Some((_, limit, limit_span)) = limits.iter().find(|(n, ..)| n == name) else {
+                continue;
+            };
+            if request > limit && !limit.is_negative() {
+                let message = if names::is_integer_resource(name) {
+                    format!(
+                        "`{name}` requests {}, but its limit is {}; extended resources need them equal",
+                        request.canonical(),
+                        limit.canonical()
+                    )
+                } else {
+                    format!(
+                        "`{name}` requests {}, above its limit {}",
+                        request.canonical(),
+                        limit.canonical()
+                    )
+                };
+                self.found.push(
+                    Diagnostic::new(Code::E0520, *span, message, "above the limit")
+                        .label(*limit_span, "limit set here")
+                        .help("a container cannot request more than its limit; raise the limit or lower the request"),
+                );
             }
         }
     }
@@ -283,5 +363,17 @@ fn quoted(values: &[&str]) -> String {
     match quoted.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => quoted.concat(),
+    }
+}
+
+/// A pod value's quantity: a number, a quantity, or a string that parses as one (as the schema
+/// walk accepts them).
+fn quantity(value: &Value) -> Option<Quantity> {
+    match &value.kind {
+        ValueKind::Int(n) => Some(Quantity::from_int(*n)),
+        ValueKind::Float(x) => Quantity::from_f64(*x),
+        ValueKind::Quantity(q) => Some(*q),
+        ValueKind::Str(s) => Quantity::parse(s),
+        _ => None,
     }
 }
