@@ -101,8 +101,22 @@ pub fn render(workflows: &[WorkflowPlan], format: Format) -> String {
     out
 }
 
+/// `text` with control characters written as Rust escapes (`\n`, `\u{1b}`): a group name may
+/// hold them, and raw they would break a DOT string or a Mermaid line.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn dot_escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"")
+    visible(text).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 fn dot_quote(name: &str) -> String {
@@ -110,5 +124,42 @@ fn dot_quote(name: &str) -> String {
 }
 
 fn mermaid_escape(text: &str) -> String {
-    text.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;")
+    visible(text)
+        .replace('#', "#35;")
+        .replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn draw(format: Format) -> String {
+        let source = "task t() {\n  image = \"i\"\n  entrypoint = \"e\"\n  ray { worker \"a\\nb\\\"c\\u{1b}<d>#e\" { replicas = 2 } }\n}\nworkflow w() {\n  let n = t()\n}\n";
+        let graphed = crate::graph(
+            &crate::load::NoFiles,
+            Path::new("/graph"),
+            "g.rwf",
+            source.as_bytes(),
+            &crate::BuildOptions::default(),
+            format,
+        );
+        graphed.text.unwrap_or_default()
+    }
+
+    #[test]
+    fn control_characters_and_quotes_of_group_names_are_escaped() {
+        let dot = draw(Format::Dot);
+        assert!(dot.contains(r#"label="n (t)\na\\nb\"c\\u{1b}<d>#e: 2""#), "{dot}");
+        let mermaid = draw(Format::Mermaid);
+        assert!(
+            mermaid.contains(r#"w__n["n (t)<br/>a\nb#quot;c\u{1b}#lt;d#gt;#35;e: 2"]"#),
+            "{mermaid}"
+        );
+        for text in [dot, mermaid] {
+            assert!(text.lines().all(|line| !line.chars().any(char::is_control)), "{text}");
+        }
+    }
 }

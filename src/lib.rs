@@ -78,6 +78,7 @@ pub fn check(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8]) -> Chec
     let scopes = resolve::resolve(&program, &mut diagnostics);
     let options = BuildOptions::default();
     if let Ok(plan) = check::check(&program, &scopes, Targets::Check, &mut diagnostics) {
+        emit::rayjob_name_collisions(&plan.workflows, &options, &mut diagnostics);
         emit_workflows(&plan.workflows, &mut diagnostics, |workflow, threads, found| {
             emit_nodes(workflow, &options, &program.sources, threads, found, drop);
         });
@@ -101,6 +102,7 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
     let load::Program { sources, modules } = program;
     drop(modules);
     let workflows = plan.map(|plan| {
+        emit::rayjob_name_collisions(&plan.workflows, options, &mut diagnostics);
         let mut built = emit_workflows(&plan.workflows, &mut diagnostics, |workflow, threads, found| {
             build_workflow(workflow, options, &sources, main, threads, found)
         });

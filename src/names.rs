@@ -79,6 +79,53 @@ pub fn is_label_value(value: &str) -> bool {
     value.is_empty() || is_label_name(value)
 }
 
+/// An environment variable name as Kubernetes validates it (`IsEnvVarName`):
+/// `[-._a-zA-Z][-._a-zA-Z0-9]*`.
+pub fn is_env_var_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || matches!(c, '-' | '.' | '_'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+/// A port name (`IsValidPortName`, IANA_SVC_NAME): at most 15 lower-case letters, digits and
+/// `-`, with at least one letter, no `-` at either end and no `--`.
+pub fn is_port_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+/// Whether a container may name the resource `name` (Kubernetes' `validateContainerResourceName`):
+/// a qualified name; one with a domain that is not `kubernetes.io` is an extended resource, whose
+/// name must also not start with `requests.` (the quota prefix).
+pub fn is_container_resource_name(name: &str) -> bool {
+    if !is_qualified_name(name) {
+        return false;
+    }
+    if !name.contains('/') {
+        return matches!(name, "cpu" | "memory" | "ephemeral-storage") || name.starts_with("hugepages-");
+    }
+    is_native_resource(name) || (!name.starts_with("requests.") && is_qualified_name(&format!("requests.{name}")))
+}
+
+/// A resource Kubernetes defines itself: no domain, or one in `kubernetes.io`.
+fn is_native_resource(name: &str) -> bool {
+    !name.contains('/') || name.contains("kubernetes.io/")
+}
+
+/// Whether Kubernetes requires whole numbers of the resource `name` (`IsIntegerResourceName`):
+/// every extended resource, such as `nvidia.com/gpu`.
+pub fn is_integer_resource(name: &str) -> bool {
+    !is_native_resource(name)
+}
+
 fn is_label_name(name: &str) -> bool {
     name.len() <= 63
         && name
@@ -117,5 +164,36 @@ mod tests {
         assert!(!is_qualified_name("bad key"));
         assert!(is_label_value(""));
         assert!(!is_label_value("-x"));
+    }
+
+    #[test]
+    fn validates_env_port_and_resource_names() {
+        for good in ["PATH", "_x", "-a.b", "my.var-1"] {
+            assert!(is_env_var_name(good), "{good}");
+        }
+        for bad in ["", "A=B", "1ABC", "a b", "é"] {
+            assert!(!is_env_var_name(bad), "{bad}");
+        }
+        for good in ["http", "metrics-2", "a1"] {
+            assert!(is_port_name(good), "{good}");
+        }
+        for bad in ["", "80", "Http", "-a", "a-", "a--b", "sixteen-letters1"] {
+            assert!(!is_port_name(bad), "{bad}");
+        }
+        for good in [
+            "cpu",
+            "hugepages-2Mi",
+            "nvidia.com/gpu",
+            "kubernetes.io/x",
+            "amd.com/gpu",
+        ] {
+            assert!(is_container_resource_name(good), "{good}");
+        }
+        for bad in ["gpu", "bad key!/x", "a/b/c", "requests.acme.com/x", "acme.com/", "/x"] {
+            assert!(!is_container_resource_name(bad), "{bad}");
+        }
+        assert!(is_integer_resource("nvidia.com/gpu"));
+        assert!(!is_integer_resource("cpu"));
+        assert!(!is_integer_resource("kubernetes.io/x"));
     }
 }

@@ -14,6 +14,9 @@ use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+mod rules;
+pub use rules::check_rules;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodProblem {
     pub span: Span,
@@ -32,6 +35,8 @@ pub enum PodProblemKind {
         expected: String,
         found: String,
     },
+    /// E0303: an int beyond the 32 bits the field holds; `found` is the int.
+    OutOfRange { path: String, found: i64 },
 }
 
 /// The schema that accepts anything: `items` or map values left unconstrained.
@@ -254,7 +259,7 @@ impl<'s> Walker<'s> {
             (Some("integer"), ValueKind::Int(n)) => {
                 // k8s-openapi reads `int32` fields into an `i32`.
                 if schema.get("format").and_then(Json::as_str) == Some("int32") && i32::try_from(*n).is_err() {
-                    self.mismatch_found(value, path, "32-bit int", format!("int {n}"))
+                    self.out_of_range(value, path, *n)
                 } else {
                     Json::from(*n)
                 }
@@ -368,7 +373,7 @@ impl<'s> Walker<'s> {
         match &value.kind {
             // IntOrString holds an `i32`.
             ValueKind::Int(n) if i32::try_from(*n).is_ok() => Json::from(*n),
-            ValueKind::Int(n) => self.mismatch_found(value, path, "32-bit int or str", format!("int {n}")),
+            ValueKind::Int(n) => self.out_of_range(value, path, *n),
             ValueKind::Str(s) => Json::String(s.clone()),
             _ => self.mismatch(value, path, "int or str"),
         }
@@ -392,6 +397,17 @@ impl<'s> Walker<'s> {
                 self.mismatch(value, path, "a plain value")
             }
         }
+    }
+
+    fn out_of_range(&mut self, value: &Value, path: &str, found: i64) -> Json {
+        self.problems.push(PodProblem {
+            span: value.span,
+            kind: PodProblemKind::OutOfRange {
+                path: path.to_owned(),
+                found,
+            },
+        });
+        Json::Null
     }
 
     fn mismatch(&mut self, value: &Value, path: &str, expected: &str) -> Json {
@@ -733,7 +749,10 @@ mod tests {
             problems,
             vec![
                 mismatch("pod_template.host_network", "bool", "str"),
-                mismatch("pod_template.priority", "32-bit int", "int 1099511627776"),
+                PodProblemKind::OutOfRange {
+                    path: "pod_template.priority".to_owned(),
+                    found: 1 << 40
+                },
                 mismatch("pod_template.node_selector[\"kubernetes.io/arch\"]", "str", "int"),
                 mismatch("pod_template.tolerations", "list", "record"),
                 mismatch("pod_template.containers[0].env[0].value", "str", "secret"),

@@ -236,6 +236,11 @@ impl Quantity {
         self.nanos == 0
     }
 
+    /// Whether the value is a whole number (`2`, `1Ki`; not `500m`).
+    pub fn is_whole(self) -> bool {
+        self.nanos % NANOS_PER_UNIT == 0
+    }
+
     pub fn format(self) -> QuantityFormat {
         self.format
     }

@@ -836,9 +836,9 @@ fn render(program: &Program) -> String {
         }
         render_resources(&mut out, "  ", "requests", &task.requests);
         if task.limits {
-            // At or above every request the generator makes: rwfc does not compare a node's
-            // requests with the limits it inherits. GPUs are left out: a node's own GPU
-            // request would differ from them (E0507).
+            // At or above every request the generator makes, which keeps the program valid:
+            // a node's request above the limit it inherits is E0520. GPUs are left out: a
+            // node's own GPU request would differ from them (E0507).
             let limits = Resources {
                 cpu: Some("64".to_owned()),
                 mem: Some("512Gi".to_owned()),
@@ -1079,5 +1079,28 @@ proptest! {
         }
         let second = build(&source).map_err(TestCaseError::fail)?;
         prop_assert!(first == second, "two builds differ\n{}", source);
+    }
+
+    /// A request above its limit, the task's or the node's own, is E0520 exactly when the
+    /// quantities compare so; equal or lower ones build.
+    #[test]
+    fn requests_above_limits_are_e0520_exactly(
+        request in (1u32..64_000).prop_map(|m| format!("{m}m")),
+        limit in prop_oneof![(1u32..64).prop_map(|c| c.to_string()), (1u32..64_000).prop_map(|m| format!("{m}m"))],
+        on_node in any::<bool>(),
+    ) {
+        let (task_limit, node_limit) = if on_node {
+            (String::new(), format!(", limits {{ cpu = {limit} }}"))
+        } else {
+            (format!("  limits {{ cpu = {limit} }}\n"), String::new())
+        };
+        let source = format!(
+            "task t() {{\n  image = \"i\"\n  entrypoint = \"e\"\n{task_limit}  ray {{ worker \"w\" {{ requests {{ cpu = {request} }}{node_limit} }} }}\n}}\n"
+        );
+        let built = rwfc::check(&rwfc::load::NoFiles, Path::new("/properties"), "r.rwf", source.as_bytes());
+        let codes: Vec<&str> = built.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        let above = Quantity::parse(&request) > Quantity::parse(&limit);
+        let expected: Vec<&str> = if above { vec!["E0520"] } else { Vec::new() };
+        prop_assert_eq!(codes, expected, "{}", source);
     }
 }

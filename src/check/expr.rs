@@ -11,6 +11,8 @@ use crate::value::{CommandPart, Entry, Sym, Value, ValueKind};
 
 /// The largest replica count KubeRay accepts (an int32).
 const MAX_REPLICAS: i64 = 2_147_483_647;
+/// The largest value of Kubernetes' 32-bit fields (`backoffLimit`, `activeDeadlineSeconds`, ...).
+const MAX_INT32: i64 = i32::MAX as i64;
 
 impl Checker<'_> {
     /// Elaborates `expr`, checking it against `expected` when given (E0201 on mismatch).
@@ -27,6 +29,22 @@ impl Checker<'_> {
             (ValueKind::Deferred(sym), Ty::Int | Ty::Float, Ty::Quantity) => Sym::op("quantity", vec![(**sym).clone()]),
             (kind, _, _) => coerce_number(kind, expected),
         };
+        // A number too large for a quantity or a duration would otherwise vanish from the output.
+        if matches!(kind, ValueKind::Unknown) && !matches!(typed.value.kind, ValueKind::Unknown) {
+            let shown = match &typed.value.kind {
+                ValueKind::Float(x) => format!("{x:e}"),
+                other => to_text(other).unwrap_or_default(),
+            };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0303,
+                    expr.span,
+                    format!("{shown} is too large for a {expected}"),
+                    "out of range",
+                )
+                .help("quantities reach about 1.7e29 and durations about 290 million years; give a smaller value"),
+            );
+        }
         let ty = match (&typed.ty, expected) {
             (Ty::Int | Ty::Float, Ty::Float | Ty::Quantity | Ty::Duration) => expected.clone(),
             _ => typed.ty,
@@ -740,29 +758,39 @@ impl Checker<'_> {
 
     /// Field ranges the language fixes (§4.3, §10 E0303).
     fn check_range(&mut self, key: &str, value: &Value, path: &str) {
+        const RANGES: &str =
+            "replica counts are 0 to 2147483647, counts and TTLs are not negative, durations are whole seconds";
+        const INT32: &str = "Kubernetes stores this field as a 32-bit int: at most 2147483647";
+        let seconds = |d: &crate::quantity::Duration| d.millis() / 1000;
         let problem = match (key, &value.kind) {
             ("replicas" | "min_replicas" | "max_replicas", ValueKind::Int(n)) if !(0..=MAX_REPLICAS).contains(n) => {
-                Some(format!("`{path}` is {n}, outside 0 to {MAX_REPLICAS}"))
+                Some((format!("`{path}` is {n}, outside 0 to {MAX_REPLICAS}"), RANGES))
             }
             ("retries" | "ttl_seconds_after_finished", ValueKind::Int(n)) if *n < 0 => {
-                Some(format!("`{path}` is {n}, but it cannot be negative"))
+                Some((format!("`{path}` is {n}, but it cannot be negative"), RANGES))
             }
-            ("timeout" | "idle_timeout", ValueKind::Duration(d)) if d.whole_seconds().is_none() => {
-                Some(format!("`{path}` is {d}, which is not a whole number of seconds"))
+            ("retries" | "ttl_seconds_after_finished", ValueKind::Int(n)) if *n > MAX_INT32 => {
+                Some((format!("`{path}` is {n}, above {MAX_INT32}"), INT32))
             }
+            ("timeout" | "idle_timeout", ValueKind::Duration(d)) if d.whole_seconds().is_none() => Some((
+                format!("`{path}` is {d}, which is not a whole number of seconds"),
+                RANGES,
+            )),
             ("timeout", ValueKind::Duration(d)) if d.millis() <= 0 => {
-                Some(format!("`{path}` is {d}, but a deadline must be positive"))
+                Some((format!("`{path}` is {d}, but a deadline must be positive"), RANGES))
             }
             ("idle_timeout", ValueKind::Duration(d)) if d.millis() < 0 => {
-                Some(format!("`{path}` is {d}, but it cannot be negative"))
+                Some((format!("`{path}` is {d}, but it cannot be negative"), RANGES))
             }
+            ("timeout" | "idle_timeout", ValueKind::Duration(d)) if seconds(d) > MAX_INT32 => Some((
+                format!("`{path}` is {d}, {} seconds, above {MAX_INT32}", seconds(d)),
+                "Kubernetes stores it in seconds as a 32-bit int: at most 2147483647 seconds (about 68 years)",
+            )),
             _ => None,
         };
-        if let Some(message) = problem {
+        if let Some((message, help)) = problem {
             self.diagnostics
-                .push(Diagnostic::new(Code::E0303, value.span, message, "out of range").help(
-                    "replica counts are 0 to 2147483647, counts and TTLs are not negative, durations are whole seconds",
-                ));
+                .push(Diagnostic::new(Code::E0303, value.span, message, "out of range").help(help));
         }
     }
 

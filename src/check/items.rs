@@ -5,7 +5,7 @@ use super::{Checker, Context, Env, LocalKind, Typed};
 use crate::ast::{self, Expr, ExprKind, Item, ItemKind, OutputDecl, Param, Stmt, TypeExpr};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::load::ModuleId;
-use crate::pod::{check_pod_spec, PodProblemKind};
+use crate::pod::{check_pod_spec, check_rules, PodProblemKind};
 use crate::source::Span;
 use crate::types::{named_type, ItemRef, Schema, Ty, TYPE_NAMES};
 use crate::value::Value;
@@ -224,9 +224,17 @@ impl<'a> Checker<'a> {
                     format!("type mismatch at `{path}`: expected {expected}, found {found}"),
                     format!("expected {expected}"),
                 ),
+                PodProblemKind::OutOfRange { path, found } => Diagnostic::new(
+                    Code::E0303,
+                    problem.span,
+                    format!("`{path}` is {found}, outside the 32-bit range of this Kubernetes field"),
+                    "out of range",
+                )
+                .help("Kubernetes stores this field as a 32-bit int: -2147483648 to 2147483647"),
             };
             self.diagnostics.push(diagnostic);
         }
+        self.diagnostics.extend(check_rules(value, path));
     }
 
     fn bind_params(&mut self, params: &[Param], env: &mut Env) {

@@ -127,12 +127,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The diagnostics of a compilation, in the order found, without exact duplicates (a constant
-/// checked at each of its uses reports a problem once).
+/// The diagnostics of a compilation, in the order found, each problem once: a constant checked
+/// at each of its uses, or a task's field emitted for each of its calls, reports one diagnostic.
+/// A problem is its code, message, primary label and help; the first report keeps its labels
+/// (such as the call it was found in).
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
-    seen: HashSet<Diagnostic>,
+    seen: HashSet<(Code, String, Option<Label>, Option<String>)>,
 }
 
 impl Diagnostics {
@@ -141,7 +143,13 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        if self.seen.insert(diagnostic.clone()) {
+        let problem = (
+            diagnostic.code,
+            diagnostic.message.clone(),
+            diagnostic.primary.clone(),
+            diagnostic.help.clone(),
+        );
+        if self.seen.insert(problem) {
             self.items.push(diagnostic);
         }
     }
@@ -189,6 +197,23 @@ impl IntoIterator for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_problem_is_reported_once_with_its_first_labels() {
+        let at = |start| Span::new(crate::source::FileId(0), start, start + 1);
+        let problem = |call| Diagnostic::new(Code::E0505, at(1), "bad", "here").label(at(call), "in the call");
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.extend([
+            problem(5),
+            problem(9),
+            Diagnostic::new(Code::E0505, at(2), "bad", "here"),
+        ]);
+        let found: Vec<_> = diagnostics.into_iter().collect();
+        assert_eq!(
+            found,
+            vec![problem(5), Diagnostic::new(Code::E0505, at(2), "bad", "here")]
+        );
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -4,14 +4,16 @@
 
 pub mod manifest;
 mod shell;
+mod validate;
 mod version;
 pub mod yaml;
 
 pub use shell::{is_safe_word, posix_quote};
+pub use validate::rayjob_name_collisions;
 pub use version::KubeRayVersion;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::names::{self, normalise, shorten, MAX_LABEL_VALUE, MAX_RAYJOB_NAME};
+use crate::names::{self, normalise, shorten, MAX_LABEL_VALUE};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
 use crate::pod::check_pod_spec;
 use crate::source::{SourceMap, Span};
@@ -167,11 +169,7 @@ impl Emitter<'_> {
         let settings = Some(&node.settings);
         let existing = self.existing_cluster(ray, config);
 
-        let name = if workflow.single_task {
-            shorten(&normalise(&node.task), MAX_RAYJOB_NAME)
-        } else {
-            shorten(&format!("{}-{}", workflow.name, node.name), MAX_RAYJOB_NAME)
-        };
+        let name = validate::rayjob_name(workflow, node);
         if !names::is_dns1035_label(&name) {
             self.error(
                 Code::E0505,
@@ -213,6 +211,7 @@ impl Emitter<'_> {
         for (key, value) in self.user_map(settings, config, "annotations") {
             annotations.insert(key, value);
         }
+        self.annotations_size(&annotations, settings, config);
 
         let mut metadata = Map::new();
         metadata.insert("name".into(), Json::String(name.clone()));
@@ -223,6 +222,7 @@ impl Emitter<'_> {
         metadata.insert("annotations".into(), Json::Object(annotations.into_iter().collect()));
 
         let mode = self.submission_mode(config);
+        self.sidecar_submitter_name(mode, config, ray);
         let mut spec = Map::new();
         let ray_version = text(field(ray, "ray_version"));
         if let Some(entrypoint) = self.entrypoint(config, mode, ray_version) {
@@ -503,6 +503,9 @@ impl Emitter<'_> {
         }
         let mut out = BTreeMap::new();
         for (key, (span, value_span, value)) in map {
+            if self.reserved_key(&key, span, &which[..which.len() - 1]) {
+                continue;
+            }
             if !names::is_qualified_name(&key) {
                 self.error(
                     Code::E0505,
@@ -1250,6 +1253,7 @@ impl Emitter<'_> {
     fn env(&mut self, config: Option<&Value>, container_pointer: &str) -> Vec<Json> {
         let mut out = Vec::new();
         for entry in entries(field(config, "env")) {
+            self.env_name(entry);
             match &entry.value.kind {
                 ValueKind::Secret { name, key } => out.push(json!({
                     "name": entry.key,
@@ -1280,6 +1284,7 @@ impl Emitter<'_> {
     /// `"nvidia.com/gpu"` are one key), requests and limits mirrored, quantities canonical;
     /// deferred quantities are recorded and left out.
     fn resources(&mut self, requests: Option<&Value>, limits: Option<&Value>, pointer: &str) -> Map<String, Json> {
+        self.resource_rules(requests, limits);
         let by_name = |value: Option<&Value>| -> BTreeMap<String, Value> {
             entries(value)
                 .iter()

@@ -1,0 +1,235 @@
+//! What Kubernetes' own validation rejects in the parts of a RayJob rwfc writes from task fields
+//! (resources, labels, annotations, env names, RayJob names): the CRD schema cannot tell, and
+//! KubeRay only finds out when it creates the pods.
+
+use super::{entries, field, resource_name, Emitter, MANAGED_BY};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::names::{self, normalise, shorten, MAX_RAYJOB_NAME};
+use crate::plan::{BuildOptions, Node, WorkflowPlan};
+use crate::value::{Entry, Value, ValueKind};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, HashMap};
+
+/// Kubernetes' limit on the total size of an object's annotations, keys and values.
+const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// The RayJob name of `node`: generated, so shortened to what KubeRay accepts.
+pub(super) fn rayjob_name(workflow: &WorkflowPlan, node: &Node) -> String {
+    if workflow.single_task {
+        shorten(&normalise(&node.task), MAX_RAYJOB_NAME)
+    } else {
+        shorten(&format!("{}-{}", workflow.name, node.name), MAX_RAYJOB_NAME)
+    }
+}
+
+/// E0102 for two nodes whose RayJobs would get one name in one namespace: distinct node names
+/// can still meet once joined to their workflow's name (`a-b` + `c`, `a` + `b-c`) or shortened.
+/// Tasks checked on their own are never built together with workflows, so they are left out.
+pub fn rayjob_name_collisions(workflows: &[WorkflowPlan], options: &BuildOptions, diagnostics: &mut Diagnostics) {
+    let mut first: HashMap<(Option<&str>, String), (&String, &Node)> = HashMap::new();
+    for workflow in workflows.iter().filter(|w| !w.single_task) {
+        for node in &workflow.nodes {
+            let namespace = [&node.config, &node.settings]
+                .into_iter()
+                .find_map(|source| source.get("namespace"))
+                .map_or(options.namespace.as_deref(), |ns| match &ns.kind {
+                    ValueKind::Str(s) => Some(s.as_str()),
+                    _ => None,
+                });
+            let name = rayjob_name(workflow, node);
+            match first.get(&(namespace, name.clone())) {
+                // Two nodes of one name were reported when the workflow was planned.
+                Some((earlier_workflow, earlier))
+                    if **earlier_workflow == workflow.name && earlier.name == node.name => {}
+                Some((earlier_workflow, earlier)) => diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0102,
+                        node.name_span,
+                        format!("two nodes get the RayJob name `{name}`"),
+                        format!("gets `{name}`"),
+                    )
+                    .label(
+                        earlier.name_span,
+                        format!("node `{}` of workflow `{earlier_workflow}` gets it too", earlier.name),
+                    )
+                    .help("rename one of the nodes (or its workflow): KubeRay keeps one RayJob per name and namespace"),
+                ),
+                None => {
+                    first.insert((namespace, name), (&workflow.name, node));
+                }
+            }
+        }
+    }
+}
+
+/// rwfc's own label and annotation keys, which a user's would overwrite.
+fn is_reserved_key(key: &str) -> bool {
+    key.starts_with("rwf.dev/") || key == MANAGED_BY
+}
+
+/// The entry behind a user label or annotation: the task's wins over the workflow's.
+fn user_entry<'v>(settings: Option<&'v Value>, config: Option<&'v Value>, which: &str, key: &str) -> Option<&'v Entry> {
+    [config, settings]
+        .into_iter()
+        .find_map(|source| entries(field(source, which)).iter().rev().find(|e| e.key == key))
+}
+
+impl Emitter<'_> {
+    /// E0505 for a user key that would overwrite one of rwfc's labels or annotations.
+    pub(super) fn reserved_key(&mut self, key: &str, span: crate::source::Span, which: &str) -> bool {
+        if !is_reserved_key(key) {
+            return false;
+        }
+        self.error(
+            Code::E0505,
+            span,
+            format!("the {which} key `{key}` is reserved: rwfc sets it itself"),
+            "reserved key",
+            "choose a key outside `rwf.dev/` and other than `app.kubernetes.io/managed-by`; rwfc uses them to find the RayJobs of a run",
+        );
+        true
+    }
+
+    /// E0505 when the annotations of the RayJob exceed Kubernetes' 256 KiB.
+    pub(super) fn annotations_size(
+        &mut self,
+        annotations: &BTreeMap<String, Json>,
+        settings: Option<&Value>,
+        config: Option<&Value>,
+    ) {
+        let size = |(key, value): (&String, &Json)| key.len() + value.as_str().map_or(0, str::len);
+        let total: usize = annotations.iter().map(size).sum();
+        if total <= MAX_ANNOTATIONS_BYTES {
+            return;
+        }
+        let largest = annotations
+            .iter()
+            .filter_map(|(key, value)| {
+                user_entry(settings, config, "annotations", key).map(|e| (size((key, value)), e))
+            })
+            .max_by_key(|(bytes, _)| *bytes);
+        let Some((bytes, entry)) = largest else { return };
+        self.error(
+            Code::E0505,
+            entry.value.span,
+            format!("the RayJob's annotations take {total} bytes, above Kubernetes' limit of {MAX_ANNOTATIONS_BYTES}"),
+            format!("the largest annotation, {bytes} bytes"),
+            "keep annotations short (at most 256 KiB together, keys included); put large data in storage and annotate its URI",
+        );
+    }
+
+    /// E0505 for an `env` name Kubernetes rejects.
+    pub(super) fn env_name(&mut self, entry: &Entry) {
+        if !names::is_env_var_name(&entry.key) {
+            self.error(
+                Code::E0505,
+                entry.key_span,
+                format!("{:?} is not a valid environment variable name", entry.key),
+                "invalid name",
+                "names are letters, digits, `_`, `-` and `.`, not starting with a digit (and never empty or with `=`)",
+            );
+        }
+    }
+
+    /// E0102 for a head pod container named `ray-job-submitter` in SidecarMode, where KubeRay
+    /// adds a container of that name to the head pod itself.
+    pub(super) fn sidecar_submitter_name(&mut self, mode: &str, config: Option<&Value>, ray: Option<&Value>) {
+        if mode != "SidecarMode" {
+            return;
+        }
+        let template = field(field(ray, "head"), "pod_template");
+        let Some(ValueKind::List(containers)) = field(template, "containers").map(|c| &c.kind) else {
+            return;
+        };
+        let mode_span = field(config, "submission_mode").map_or(self.node.task_span, |v| v.span);
+        for name in containers.iter().filter_map(|c| field(Some(c), "name")) {
+            if matches!(&name.kind, ValueKind::Str(s) if s == "ray-job-submitter") {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0102,
+                        name.span,
+                        "the head pod has a container named `ray-job-submitter`, which SidecarMode adds itself",
+                        "same name as KubeRay's submitter",
+                    )
+                    .label(
+                        mode_span,
+                        "SidecarMode adds the `ray-job-submitter` container to the head pod",
+                    )
+                    .help("rename this container"),
+                );
+            }
+        }
+    }
+
+    /// E0520 for what Kubernetes rejects in a container's resources, on the values as written:
+    /// names that are not resource names, negative amounts, fractions of extended resources, and
+    /// requests above limits (extended resources, which must be equal, are E0507's).
+    pub(super) fn resource_rules(&mut self, requests: Option<&Value>, limits: Option<&Value>) {
+        let requested = written_resources(requests);
+        let limited = written_resources(limits);
+        for (name, entry) in requested.iter().chain(&limited) {
+            if !names::is_container_resource_name(name) {
+                self.error(
+                    Code::E0520,
+                    entry.key_span,
+                    format!("`{name}` is not a resource name Kubernetes accepts"),
+                    "invalid resource name",
+                    "an extended resource is `DOMAIN/NAME`, such as \"amd.com/gpu\": a DNS subdomain, `/`, and at most 63 letters, digits, `-`, `_` or `.`",
+                );
+                continue;
+            }
+            let ValueKind::Quantity(q) = &entry.value.kind else {
+                continue;
+            };
+            if q.is_negative() {
+                self.error(
+                    Code::E0520,
+                    entry.value.span,
+                    format!("`{name}` is {}, but resources cannot be negative", q.canonical()),
+                    "negative",
+                    "give zero or more",
+                );
+            } else if names::is_integer_resource(name) && !q.is_whole() {
+                self.error(
+                    Code::E0520,
+                    entry.value.span,
+                    format!(
+                        "`{name}` is {}, but Kubernetes counts extended resources in whole units",
+                        q.canonical()
+                    ),
+                    "not a whole number",
+                    "give a whole number; to share a GPU, use the device plugin's time-slicing or MIG resources",
+                );
+            }
+        }
+        for (name, request) in &requested {
+            let Some((_, limit)) = limited.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
+            let (ValueKind::Quantity(r), ValueKind::Quantity(l)) = (&request.value.kind, &limit.value.kind) else {
+                continue;
+            };
+            if r > l && !names::is_integer_resource(name) && !l.is_negative() {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0520,
+                        request.value.span,
+                        format!("`{name}` requests {}, above its limit {}", r.canonical(), l.canonical()),
+                        "above the limit",
+                    )
+                    .label(limit.value.span, "limit set here")
+                    .help("a container cannot request more than its limit; raise the limit or lower the request"),
+                );
+            }
+        }
+    }
+}
+
+/// The entries of `requests` or `limits` under their Kubernetes names.
+fn written_resources(value: Option<&Value>) -> Vec<(String, &Entry)> {
+    entries(value)
+        .iter()
+        .filter(|e| !matches!(e.value.kind, ValueKind::None))
+        .map(|e| (resource_name(&e.key).to_owned(), e))
+        .collect()
+}
