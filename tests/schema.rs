@@ -206,12 +206,35 @@ fn unparsable_or_empty_yaml_is_an_error() {
     assert!(support::validate_rayjob_yaml("").is_err());
 }
 
+/// The rows of `tests/schemas/SOURCES.md`: each copied file with its SHA-256.
+fn copied_schemas() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas");
+    let text = std::fs::read_to_string(root.join("SOURCES.md")).expect("tests/schemas/SOURCES.md");
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let file = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let sha = cells.get(4)?;
+            Some((file.to_owned(), (*sha).to_owned()))
+        })
+        .collect()
+}
+
 #[test]
-fn schema_path_is_in_shared_beside_the_repository() {
-    let path = support::rayjob_schema_path();
-    assert!(
-        path.ends_with("../shared/schemas/kuberay/rayjob.v1.schema.json"),
-        "{}",
-        path.display()
-    );
+fn copied_schemas_match_their_sources() {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copies = copied_schemas();
+    assert!(!copies.is_empty(), "SOURCES.md lists no schema");
+    let shared = root.join("../shared/schemas");
+    for (file, sha) in copies {
+        let copy = std::fs::read(root.join("tests/schemas").join(&file)).expect("a listed copy exists");
+        let digest: String = Sha256::digest(&copy).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest, sha, "tests/schemas/{file} differs from the SHA-256 in SOURCES.md");
+        // The contract folder beside the repository, where there is one, is the source of truth.
+        if shared.is_dir() {
+            let original = std::fs::read(shared.join(&file)).expect("the schema is in ../shared/schemas");
+            assert!(original == copy, "tests/schemas/{file} differs from ../shared/schemas/{file}: copy it again");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Shared test support: validation of RayJob documents against KubeRay's own RayJob v1 schema, made strict.
 //!
-//! The schema is read from `../shared/schemas/kuberay/` beside the repository and is never copied into it.
+//! The schema is the copy in `tests/schemas/` (source and SHA-256 in `tests/schemas/SOURCES.md`).
 //! Strict means every object schema that lists `properties` rejects fields it does not list: the API server
 //! would silently drop such fields (it prunes unknown fields), so a typo in emitted YAML would otherwise go
 //! unnoticed.
@@ -16,7 +16,7 @@ use serde_json::Value;
 
 /// Where the RayJob v1 schema (the CRD's `openAPIV3Schema`, as JSON) is expected.
 pub fn rayjob_schema_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/kuberay/rayjob.v1.schema.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/kuberay/rayjob.v1.schema.json")
 }
 
 /// Closes every object schema that has `properties` and no `additionalProperties` of its own, at any depth.
@@ -55,11 +55,7 @@ fn rayjob_validator() -> &'static jsonschema::Validator {
     VALIDATOR.get_or_init(|| {
         let path = rayjob_schema_path();
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read the KubeRay RayJob schema at {}: {e}; the folder `../shared` (with \
-                 schemas/kuberay/rayjob.v1.schema.json) must sit beside the repository",
-                path.display()
-            )
+            panic!("cannot read the KubeRay RayJob schema at {}: {e}", path.display())
         });
         let mut schema: Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("the RayJob schema at {} is not JSON: {e}", path.display()));
