@@ -58,6 +58,8 @@ pub struct BuiltWorkflow {
     pub rayjobs: Vec<usize>,
     /// Nodes left as templates in the manifest.
     pub deferred: Vec<DeferredNode>,
+    /// Parameters given no value: while there are any, the run id is a run-time input too.
+    pub unbound: Vec<String>,
 }
 
 /// A node whose RayJob waits for run-time values.
@@ -193,6 +195,12 @@ fn build_workflow(
         files,
         rayjobs,
         deferred,
+        unbound: workflow
+            .params
+            .iter()
+            .filter(|p| p.bound.is_none())
+            .map(|p| p.name.clone())
+            .collect(),
     }
 }
 

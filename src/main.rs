@@ -270,9 +270,23 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
     }
     let to_stdout = output.as_os_str() == "-";
     for workflow in &workflows {
+        let run_id_hint = if workflow.unbound.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = workflow.unbound.iter().map(|n| format!("`{n}`")).collect();
+            format!(
+                " (the run id waits for {} too: bind it with `--set NAME=VALUE`, or give `--run-id ID`)",
+                names.join(", ")
+            )
+        };
         for deferred in &workflow.deferred {
+            let hint = if deferred.inputs.iter().any(|i| i == "the run id") {
+                run_id_hint.as_str()
+            } else {
+                ""
+            };
             eprintln!(
-                "note: `{}/{}` waits for {}; its RayJob is a template in `{}/workflow.yaml` with {} deferred field(s): {}",
+                "note: `{}/{}` waits for {}{hint}; its RayJob is a template in `{}/workflow.yaml` with {} deferred field(s): {}",
                 workflow.name,
                 deferred.node,
                 deferred.inputs.join(", "),

@@ -24,14 +24,17 @@ pub fn normalise(name: &str) -> String {
     out
 }
 
+/// Hex digits of the full name's SHA-256 at the end of a shortened name.
+pub const SHORTENED_DIGITS: usize = 8;
+
 /// A generated name cut to `max` characters: its first `max - 9`, `-`, and the first 8 hex
 /// digits of the SHA-256 of the whole name, so distinct long names stay distinct.
 pub fn shorten(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
     }
-    let digest = Sha256::digest(name.as_bytes());
-    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let digest = sha256_hex(name.as_bytes());
+    let hex = digest.get(..SHORTENED_DIGITS).unwrap_or(&digest);
     let keep = max.saturating_sub(hex.len() + 1);
     let head = name.get(..keep).unwrap_or(name);
     format!("{head}-{hex}")

@@ -230,11 +230,17 @@ fn copied_schemas_match_their_sources() {
     for (file, sha) in copies {
         let copy = std::fs::read(root.join("tests/schemas").join(&file)).expect("a listed copy exists");
         let digest: String = Sha256::digest(&copy).iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(digest, sha, "tests/schemas/{file} differs from the SHA-256 in SOURCES.md");
+        assert_eq!(
+            digest, sha,
+            "tests/schemas/{file} differs from the SHA-256 in SOURCES.md"
+        );
         // The contract folder beside the repository, where there is one, is the source of truth.
         if shared.is_dir() {
             let original = std::fs::read(shared.join(&file)).expect("the schema is in ../shared/schemas");
-            assert!(original == copy, "tests/schemas/{file} differs from ../shared/schemas/{file}: copy it again");
+            assert!(
+                original == copy,
+                "tests/schemas/{file} differs from ../shared/schemas/{file}: copy it again"
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 //! deferred fields. Its JSON Schema is `schemas/workflow-plan.schema.json`.
 
 use super::{object, EmittedJob};
+use crate::names::normalise;
 use crate::plan::{InputSource, WorkflowPlan};
 use crate::value::{Value, ValueKind};
 use serde_json::{json, Map, Value as Json};
@@ -70,8 +71,10 @@ pub fn workflow_plan(workflow: &WorkflowPlan, jobs: &[EmittedJob], source: &str)
         .map(|(node, job)| {
             let mut out = Map::new();
             out.insert("name".into(), json!(node.name));
-            out.insert("task".into(), json!(node.task));
-            out.insert("rayJobName".into(), json!(job.name));
+            out.insert("task".into(), json!(normalise(&node.task)));
+            if let Some(name) = &job.name {
+                out.insert("rayJobName".into(), json!(name));
+            }
             if job.deferred.is_empty() {
                 out.insert("rayJobFile".into(), json!(format!("rayjobs/{}.yaml", node.name)));
             } else {

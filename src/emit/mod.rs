@@ -21,11 +21,15 @@ use crate::value::{CommandPart, Entry, Sym, Value, ValueKind};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 
+/// The label that ties a RayJob and its pods to their run.
+const RUN_ID_LABEL: &str = "rwf.dev/run-id";
+
 /// A node's RayJob: complete when `deferred` is empty, otherwise a template without them.
 #[derive(Debug)]
 pub struct EmittedJob {
     pub node: String,
-    pub name: String,
+    /// `None` when the name waits for the run id.
+    pub name: Option<String>,
     pub rayjob: Json,
     pub deferred: Vec<DeferredField>,
 }
@@ -79,8 +83,7 @@ pub fn rayjob(
     let name = rayjob
         .pointer("/metadata/name")
         .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_owned();
+        .map(str::to_owned);
     EmittedJob {
         node: node.name.clone(),
         name,
@@ -169,8 +172,21 @@ impl Emitter<'_> {
         let settings = Some(&node.settings);
         let existing = self.existing_cluster(ray, config);
 
-        let name = validate::rayjob_name(workflow, node);
-        if !names::is_dns1035_label(&name) {
+        let name = match validate::rayjob_name(workflow, node) {
+            Ok(name) => Some(name),
+            Err(expr) => {
+                self.deferred.push(DeferredField {
+                    pointer: "/metadata/name".into(),
+                    yaml_path: None,
+                    ty: "str",
+                    quoting: None,
+                    expr: expr.to_json(),
+                    checked: Vec::new(),
+                });
+                None
+            }
+        };
+        if let Some(name) = name.as_ref().filter(|name| !names::is_dns1035_label(name)) {
             self.error(
                 Code::E0505,
                 node.name_span,
@@ -214,7 +230,9 @@ impl Emitter<'_> {
         self.annotations_size(&annotations, settings, config);
 
         let mut metadata = Map::new();
-        metadata.insert("name".into(), Json::String(name.clone()));
+        if let Some(name) = &name {
+            metadata.insert("name".into(), Json::String(name.clone()));
+        }
         if let Some(ns) = &namespace {
             metadata.insert("namespace".into(), Json::String(ns.clone()));
         }
@@ -474,7 +492,7 @@ impl Emitter<'_> {
         labels.insert("rwf.dev/task".to_owned(), generated(&normalise(&self.node.task)));
         match &workflow.run_id {
             Some(id) => {
-                labels.insert("rwf.dev/run-id".to_owned(), generated(id));
+                labels.insert(RUN_ID_LABEL.to_owned(), generated(id));
             }
             None => self.deferred.push(DeferredField {
                 pointer: "/metadata/labels/rwf.dev~1run-id".into(),
@@ -1222,6 +1240,17 @@ impl Emitter<'_> {
             }
         }
         let spec: BTreeMap<String, Json> = spec.into_iter().collect();
+        // KubeRay copies no RayJob label to the pods it creates from this template.
+        if !labels.contains_key(RUN_ID_LABEL) {
+            self.deferred.push(DeferredField {
+                pointer: format!("{pointer}/template/metadata/labels/rwf.dev~1run-id"),
+                yaml_path: None,
+                ty: "str",
+                quoting: None,
+                expr: Sym::RunId.to_json(),
+                checked: Vec::new(),
+            });
+        }
         object([
             ("rayStartParams", Json::Object(params)),
             (

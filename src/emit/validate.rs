@@ -6,20 +6,57 @@ use super::{entries, field, resource_name, Emitter, MANAGED_BY};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::names::{self, normalise, shorten, MAX_RAYJOB_NAME};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
-use crate::value::{Entry, Value, ValueKind};
+use crate::value::{Entry, Sym, Value, ValueKind};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
 
 /// Kubernetes' limit on the total size of an object's annotations, keys and values.
 const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 
-/// The RayJob name of `node`: generated, so shortened to what KubeRay accepts.
-pub(super) fn rayjob_name(workflow: &WorkflowPlan, node: &Node) -> String {
+/// The RayJob name of `node` before its run (§9): the task's with `--task`, else
+/// `<workflow>-<node>`.
+fn rayjob_base_name(workflow: &WorkflowPlan, node: &Node) -> String {
     if workflow.single_task {
-        shorten(&normalise(&node.task), MAX_RAYJOB_NAME)
+        normalise(&node.task)
     } else {
-        shorten(&format!("{}-{}", workflow.name, node.name), MAX_RAYJOB_NAME)
+        format!("{}-{}", workflow.name, node.name)
     }
+}
+
+/// Hex digits of the run id's SHA-256 in a RayJob name: two runs never share a name.
+const RUN_DIGITS: usize = 6;
+
+/// The RayJob name of `node`, `<base>-<run>`, shortened to what KubeRay accepts; the expression
+/// that computes it when the run id is known only at run time. The length of `<run>` is fixed,
+/// so whether the name is shortened, and the 38 characters it then keeps, are known now.
+pub(super) fn rayjob_name(workflow: &WorkflowPlan, node: &Node) -> Result<String, Sym> {
+    let base = rayjob_base_name(workflow, node);
+    let Some(run_id) = &workflow.run_id else {
+        let run = hex_prefix(Sym::RunId, RUN_DIGITS);
+        let joined_length = base.len() + 1 + RUN_DIGITS;
+        if joined_length <= MAX_RAYJOB_NAME {
+            return Err(Sym::Op("concat", vec![literal(format!("{base}-")), run]));
+        }
+        let full = Sym::Op("concat", vec![literal(format!("{base}-")), run]);
+        let digits = names::SHORTENED_DIGITS;
+        let kept = base.get(..MAX_RAYJOB_NAME - digits - 1).unwrap_or(&base);
+        return Err(Sym::Op(
+            "concat",
+            vec![literal(format!("{kept}-")), hex_prefix(full, digits)],
+        ));
+    };
+    let run = names::sha256_hex(run_id.as_bytes());
+    let run = run.get(..RUN_DIGITS).unwrap_or(&run);
+    Ok(shorten(&format!("{base}-{run}"), MAX_RAYJOB_NAME))
+}
+
+fn literal(text: String) -> Sym {
+    Sym::Lit(ValueKind::Str(text))
+}
+
+/// The first `digits` hex digits of the SHA-256 of a string expression.
+fn hex_prefix(of: Sym, digits: usize) -> Sym {
+    Sym::Op("sha256_hex", vec![of, Sym::Lit(ValueKind::Int(digits as i64))])
 }
 
 /// E0102 for two nodes whose RayJobs would get one name in one namespace: distinct node names
@@ -36,7 +73,8 @@ pub fn rayjob_name_collisions(workflows: &[WorkflowPlan], options: &BuildOptions
                     ValueKind::Str(s) => Some(s.as_str()),
                     _ => None,
                 });
-            let name = rayjob_name(workflow, node);
+            // Nodes of one build share its run: their names meet exactly when their bases do.
+            let name = rayjob_name(workflow, node).unwrap_or_else(|_| rayjob_base_name(workflow, node));
             match first.get(&(namespace, name.clone())) {
                 // Two nodes of one name were reported when the workflow was planned.
                 Some((earlier_workflow, earlier))

@@ -54,9 +54,8 @@ fn rayjob_validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
         let path = rayjob_schema_path();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!("cannot read the KubeRay RayJob schema at {}: {e}", path.display())
-        });
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read the KubeRay RayJob schema at {}: {e}", path.display()));
         let mut schema: Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("the RayJob schema at {} is not JSON: {e}", path.display()));
         strict(&mut schema);
