@@ -60,6 +60,8 @@ pub struct BuiltWorkflow {
     pub deferred: Vec<DeferredNode>,
     /// Parameters given no value: while there are any, the run id is a run-time input too.
     pub unbound: Vec<String>,
+    /// Each node that waits for others, with the nodes it waits for.
+    pub dependencies: Vec<(String, Vec<String>)>,
 }
 
 /// A node whose RayJob waits for run-time values.
@@ -200,6 +202,19 @@ fn build_workflow(
             .iter()
             .filter(|p| p.bound.is_none())
             .map(|p| p.name.clone())
+            .collect(),
+        dependencies: workflow
+            .nodes
+            .iter()
+            .filter(|node| !node.dependencies.is_empty())
+            .map(|node| {
+                let upstream = node
+                    .dependencies
+                    .iter()
+                    .filter_map(|&d| workflow.nodes.get(d).map(|n| n.name.clone()))
+                    .collect();
+                (node.name.clone(), upstream)
+            })
             .collect(),
     }
 }

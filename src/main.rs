@@ -224,6 +224,22 @@ fn read_input(file: &Path, root: Option<&Path>) -> Result<Input, String> {
     Ok(Input { bytes, root, main })
 }
 
+/// RayJobs created all at once start all at once: a workflow whose steps wait for one another
+/// needs something that keeps their order.
+fn order_warning(workflow: &rwfc::BuiltWorkflow) -> Option<String> {
+    let (first, upstream) = workflow.dependencies.first()?;
+    let more = match workflow.dependencies.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(format!(
+        "warning: the RayJobs of `{}` depend on one another (`{first}` waits for `{}`{more}); `kubectl create` would start them all at once: create each only after the ones it waits for have succeeded, in the order of `{}/workflow.yaml`",
+        workflow.name,
+        upstream.join("`, `"),
+        workflow.name,
+    ))
+}
+
 /// A usage or I/O error (exit 2), in the format diagnostics are written in.
 fn fail(flags: &Report, message: &str) -> ExitCode {
     match flags.message_format {
@@ -296,6 +312,11 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
             );
         }
     }
+    for workflow in &workflows {
+        if let Some(warning) = order_warning(workflow) {
+            eprintln!("{warning}");
+        }
+    }
     if to_stdout {
         let stream: Vec<&str> = workflows
             .iter()
@@ -306,6 +327,10 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
                     .map(|(_, text)| text.as_str())
             })
             .collect();
+        if stream.is_empty() {
+            eprintln!("error: nothing concrete to write: every RayJob waits for run-time values (see the notes above)");
+            return ExitCode::from(1);
+        }
         let mut stdout = io::stdout().lock();
         let _ = write!(stdout, "{}", stream.join("---\n"));
         return ExitCode::SUCCESS;

@@ -4,7 +4,7 @@
 //! `// rwfc build: ARGS` builds instead (`rwfc build ARGS CASE -o -`), and the RayJob stream on
 //! stdout is compared with `<case>.stdout` and validated against the strict RayJob schema.
 //! The exit code must be 2 when stderr holds a usage error, 1 when it holds an error
-//! (or anything with `--deny-warnings`), 0 otherwise.
+//! (or anything with `--deny-warnings`), 0 otherwise, unless a line `// exit: N` says.
 //! `RWFC_BLESS=1 cargo test --test ui` rewrites the expected files.
 
 mod support;
@@ -91,7 +91,12 @@ fn ui() {
         let usage_error = stderr
             .lines()
             .any(|line| line.starts_with("error: ") || line.contains("\"code\":null"));
-        let expected_code = if usage_error {
+        let declared = String::from_utf8_lossy(&source)
+            .lines()
+            .find_map(|line| line.strip_prefix("// exit: ")?.trim().parse::<i32>().ok());
+        let expected_code = if let Some(code) = declared {
+            code
+        } else if usage_error {
             2
         } else if has_errors || args.iter().any(|a| a == "--deny-warnings") && !stderr.is_empty() {
             1
