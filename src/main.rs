@@ -227,15 +227,23 @@ fn read_input(file: &Path, root: Option<&Path>) -> Result<Input, String> {
 /// RayJobs created all at once start all at once: a workflow whose steps wait for one another
 /// needs something that keeps their order.
 fn order_warning(workflow: &rwfc::BuiltWorkflow) -> Option<String> {
-    let (first, upstream) = workflow.dependencies.first()?;
-    let more = match workflow.dependencies.len() {
-        1 => String::new(),
-        n => format!(" and {} more", n - 1),
-    };
+    const SHOWN: usize = 3;
+    if workflow.dependencies.is_empty() {
+        return None;
+    }
+    let mut waits: Vec<String> = workflow
+        .dependencies
+        .iter()
+        .take(SHOWN)
+        .map(|(node, upstream)| format!("`{node}` waits for `{}`", upstream.join("`, `")))
+        .collect();
+    if workflow.dependencies.len() > SHOWN {
+        waits.push(format!("{} more wait", workflow.dependencies.len() - SHOWN));
+    }
     Some(format!(
-        "warning: the RayJobs of `{}` depend on one another (`{first}` waits for `{}`{more}); `kubectl create` would start them all at once: create each only after the ones it waits for have succeeded, in the order of `{}/workflow.yaml`",
+        "warning: the RayJobs of `{}` depend on one another ({}); `kubectl create` would start them all at once: create each only after the ones it waits for have succeeded, in the order of `{}/workflow.yaml`",
         workflow.name,
-        upstream.join("`, `"),
+        waits.join("; "),
         workflow.name,
     ))
 }

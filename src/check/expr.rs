@@ -329,15 +329,25 @@ impl Checker<'_> {
                             .map(|s| s.items().map(|(n, _)| n).collect())
                             .unwrap_or_default();
                         let module_name = self.program.sources.snippet(base.span).to_owned();
-                        self.diagnostics.push(
-                            Diagnostic::new(
-                                Code::E0101,
-                                field_span,
-                                format!("module `{module_name}` has no item `{field}`"),
-                                "not in that module",
-                            )
-                            .suggest(field, candidates),
-                        );
+                        let mut diagnostic = Diagnostic::new(
+                            Code::E0101,
+                            field_span,
+                            format!("module `{module_name}` has no item `{field}`"),
+                            "not in that module",
+                        )
+                        .suggest(field, candidates.iter().copied());
+                        if diagnostic.help.is_none() {
+                            let mut sorted = candidates.clone();
+                            sorted.sort_unstable();
+                            let listed = quoted_list(&sorted);
+                            diagnostic = diagnostic.help(
+                                match sorted.iter().filter(|c| c.starts_with(field)).min_by_key(|c| c.len()) {
+                                    Some(longer) => format!("did you mean `{longer}`? `{module_name}` has {listed}"),
+                                    None => format!("`{module_name}` has {listed}"),
+                                },
+                            );
+                        }
+                        self.diagnostics.push(diagnostic);
                         Typed::error(span)
                     }
                 }
@@ -383,12 +393,19 @@ impl Checker<'_> {
             },
             Ty::Error => Typed::error(span),
             other => {
-                self.diagnostics.push(Diagnostic::new(
+                let mut diagnostic = Diagnostic::new(
                     Code::E0201,
                     field_span,
                     format!("{other} has no fields"),
                     format!("`.{field}` on {other}"),
-                ));
+                );
+                if field == "result" {
+                    let name = self.program.sources.snippet(base.span).to_owned();
+                    diagnostic = diagnostic.help(format!(
+                        "a task with a single output gives it as the value of the call: write `{name}`, not `{name}.result` (`outputs.result` is only the task's own place to write it)"
+                    ));
+                }
+                self.diagnostics.push(diagnostic);
                 Typed::error(span)
             }
         }
@@ -667,6 +684,9 @@ impl Checker<'_> {
                         format!("not a field of {}", schema.name()),
                     )
                     .suggest(key, names.iter().copied());
+                    if let Some(help) = field_hint(schema, key) {
+                        diagnostic = diagnostic.help(help);
+                    }
                     if diagnostic.help.is_none() {
                         diagnostic = diagnostic.help(format!("{} fields are {}", schema.name(), quoted_list(&names)));
                     }
@@ -917,4 +937,28 @@ fn spliced_local<'e>(e: &'e Expr, env: &Env) -> Option<&'e Ident> {
         | ExprKind::None
         | ExprKind::Error => None,
     }
+}
+
+/// Help for a field users often write under another name, or in the wrong block.
+fn field_hint(schema: Schema, key: &str) -> Option<String> {
+    let alias = match (schema, key) {
+        (Schema::Resources, "memory") => "mem",
+        (Schema::Resources, "gpus") => "gpu",
+        (Schema::Resources, "cpus") => "cpu",
+        (Schema::Resources, "ephemeral-storage" | "storage") => "ephemeral_storage",
+        (Schema::Head | Schema::Worker | Schema::Task, "cpu" | "mem" | "memory" | "gpu" | "gpus") => {
+            return Some(format!(
+                "resources go in `requests {{ ... }}` and `limits {{ ... }}`: `requests {{ {} = ... }}`",
+                if key.starts_with("mem") {
+                    "mem"
+                } else {
+                    key.trim_end_matches('s')
+                }
+            ))
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "did you mean `{alias}`? (rwf's resource keys are `cpu`, `mem`, `gpu` and `ephemeral_storage`)"
+    ))
 }

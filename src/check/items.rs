@@ -3,7 +3,7 @@
 use super::expr::mismatch;
 use super::{Checker, Context, Env, LocalKind, Typed};
 use crate::ast::{self, Expr, ExprKind, Item, ItemKind, OutputDecl, Param, Stmt, TypeExpr};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::load::ModuleId;
 use crate::pod::{check_pod_spec, check_rules, PodProblemKind};
 use crate::source::Span;
@@ -537,11 +537,16 @@ impl<'a> Checker<'a> {
                 let Some(ItemKind::Workflow(workflow)) = self.item(*w).map(|i| &i.kind) else {
                     return Vec::new();
                 };
+                // A misspelt `storage` is reported as an unknown field (E0202) with the fix; it
+                // counts as given, so the fix is not asked for again at every call.
+                let fields = Schema::WorkflowSettings.fields().iter().map(|f| f.name);
+                let means_storage =
+                    |key: &str| key == "storage" || did_you_mean(key, fields.clone()) == Some("storage");
                 let has_storage = storage_given
                     || workflow
                         .body
                         .iter()
-                        .any(|s| matches!(s, Stmt::Setting(f) if f.key.name == "storage"));
+                        .any(|s| matches!(s, Stmt::Setting(f) if means_storage(&f.key.name)));
                 let env = Env::new(w.module, Context::Workflow);
                 let mut called = Vec::new();
                 for stmt in &workflow.body {

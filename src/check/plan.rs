@@ -357,6 +357,8 @@ impl Checker<'_> {
                     Diagnostic::without_span(Code::E0505, format!("`--run-id {id}` is not a valid label value"))
                         .help("run ids are labels: at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
                 );
+                // Reported once: what would carry the id waits for a valid one instead.
+                return None;
             }
             return Some(id.clone());
         }

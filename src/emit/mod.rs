@@ -339,6 +339,14 @@ impl Emitter<'_> {
         ])
     }
 
+    fn some_node_has_image(&self) -> bool {
+        let ray = field(Some(&self.node.config), "ray");
+        entries(ray)
+            .iter()
+            .filter(|e| e.key == "head" || e.key == "worker")
+            .any(|e| field(Some(&e.value), "image").is_some())
+    }
+
     /// E0510 when the target version lacks a field; true when it has it.
     fn supports(&mut self, first: KubeRayVersion, value: Option<&Value>, what: &str) -> bool {
         if self.version >= first {
@@ -1178,16 +1186,21 @@ impl Emitter<'_> {
                 container.insert("image".into(), json!(image));
             }
             None if image_given => {}
-            None => {
-                let span = node.map_or(self.node.task_span, |n| n.span);
-                self.error(
-                    Code::E0514,
-                    span,
-                    format!("the `{role}` container has no image"),
-                    "no image",
-                    "set `image` on the task, or on this node",
-                );
-            }
+            // When no node has an image either, that is one problem, reported once on the task.
+            None if !self.some_node_has_image() => self.error(
+                Code::E0514,
+                self.node.task_span,
+                format!("task `{}` has no `image` for its Ray containers", self.node.task),
+                "no image",
+                "set `image = \"rayproject/ray:2.40.0\"` (the image with your code and Ray) on the task",
+            ),
+            None => self.error(
+                Code::E0514,
+                node.map_or(self.node.task_span, |n| n.span),
+                format!("the `{role}` container has no image"),
+                "no image",
+                "set `image` on the task, or on this node",
+            ),
         }
         if !resources.is_empty() {
             container.insert("resources".into(), Json::Object(resources));

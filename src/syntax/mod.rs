@@ -154,6 +154,23 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
     } else {
         describe_found(text.get(start..end).unwrap_or(""))
     };
+    if let Some(unclosed) = unclosed_block(text, start, at_end) {
+        return Diagnostic::new(
+            Code::E0001,
+            Span::new(file, unclosed, unclosed + 1),
+            "syntax error: this `{` is never closed",
+            "opened here",
+        )
+        .label(
+            Span::new(file, start, end),
+            if at_end {
+                "the file ends here"
+            } else {
+                "the next item starts here"
+            },
+        )
+        .help("add the missing `}` before the next item");
+    }
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => expected_list(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
@@ -167,9 +184,26 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
     .help(help)
 }
 
+/// The `{` left open where the parser stopped, when it stopped at the start of a line that
+/// begins an item (or at the end of the file): the usual sign of a forgotten `}`.
+fn unclosed_block(text: &str, at: usize, at_end: bool) -> Option<usize> {
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let starts_item = text.get(line_start..at)?.trim().is_empty()
+        && ["import", "const", "cluster", "task", "workflow"]
+            .iter()
+            .any(|keyword| text.get(at..).is_some_and(|rest| rest.starts_with(keyword)));
+    if !(starts_item || at_end) {
+        return None;
+    }
+    let open = nesting::unclosed_at(text, at)?;
+    (text.as_bytes().get(open) == Some(&b'{')).then_some(open)
+}
+
 fn syntax_help(text: &str, at: usize) -> String {
     let rest = text.get(at..).unwrap_or("");
-    if rest.starts_with('$') || rest.starts_with("\\") {
+    if rest.starts_with(':') {
+        "rwf writes records and maps with `=` between key and value, not with `:`: `{ \"num-cpus\" = \"0\" }`".into()
+    } else if rest.starts_with('$') || rest.starts_with("\\") {
         "inside a string, write `$$` for a literal `$` and use only the escapes \\\" \\\\ \\n \\t \\u{...}".into()
     } else if rest.trim().is_empty() {
         "the file ends too early: check for an unclosed `{`, `(`, `[` or string".into()

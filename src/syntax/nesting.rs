@@ -20,18 +20,43 @@ const ITEM_KEYWORDS: [&[u8]; 5] = [b"import", b"const", b"cluster", b"task", b"w
 /// `(`, `[`, `{` and `${` nest deeper than [`MAX_NESTING`], as E0601. Strings and comments are
 /// skipped, so brackets and keywords inside them do not count.
 pub fn scan(file: FileId, text: &str) -> Result<Vec<usize>, Diagnostic> {
-    let bytes = text.as_bytes();
     let mut item_starts = Vec::new();
-    let mut open: Vec<Open> = Vec::new();
+    walk(text, text.len(), |at| item_starts.push(at)).map_err(|at| {
+        Diagnostic::new(
+            Code::E0601,
+            Span::new(file, at, at + 1),
+            format!("nesting is deeper than the limit of {MAX_NESTING} levels"),
+            "too deep here",
+        )
+        .help("name the inner parts with `const` items or flatten the expression")
+    })?;
+    Ok(item_starts)
+}
+
+/// The offset of the innermost bracket still open at `offset`, when there is one.
+pub fn unclosed_at(text: &str, offset: usize) -> Option<usize> {
+    let open = walk(text, offset, |_| {}).ok()?;
+    open.iter()
+        .rev()
+        .find(|(kind, _)| *kind == Open::Bracket)
+        .map(|(_, at)| *at)
+}
+
+/// Reads `text` up to `stop`, calling `item_start` with the offset of each keyword that starts a
+/// top-level item; the brackets open at `stop` with their offsets, or where nesting got too deep.
+fn walk(text: &str, stop: usize, mut item_start: impl FnMut(usize)) -> Result<Vec<(Open, usize)>, usize> {
+    let bytes = text.as_bytes();
+    let stop = stop.min(bytes.len());
+    let mut open: Vec<(Open, usize)> = Vec::new();
     let mut in_string = false;
     let mut i = 0;
-    while i < bytes.len() {
+    while i < stop {
         let rest = &bytes[i..];
         if in_string {
             match rest {
                 [b'\\', _, ..] | [b'$', b'$', ..] => i += 2,
                 [b'$', b'{', ..] => {
-                    open.push(Open::Interpolation);
+                    open.push((Open::Interpolation, i));
                     in_string = false;
                     i += 2;
                 }
@@ -53,17 +78,17 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<usize>, Diagnostic> {
                     i += 1;
                 }
                 [b'(' | b'[' | b'{', ..] => {
-                    open.push(Open::Bracket);
+                    open.push((Open::Bracket, i));
                     i += 1;
                 }
                 [b')' | b']' | b'}', ..] => {
-                    in_string = open.pop() == Some(Open::Interpolation);
+                    in_string = open.pop().map(|(kind, _)| kind) == Some(Open::Interpolation);
                     i += 1;
                 }
                 [b'c' | b'i' | b't' | b'w', ..] if open.is_empty() && !preceded_by_word(bytes, i) => {
                     let word = word_len(rest);
                     if ITEM_KEYWORDS.contains(&&rest[..word]) {
-                        item_starts.push(i);
+                        item_start(i);
                     }
                     i += word;
                 }
@@ -71,17 +96,10 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<usize>, Diagnostic> {
             }
         }
         if open.len() > MAX_NESTING {
-            let at = i.saturating_sub(1);
-            return Err(Diagnostic::new(
-                Code::E0601,
-                Span::new(file, at, at + 1),
-                format!("nesting is deeper than the limit of {MAX_NESTING} levels"),
-                "too deep here",
-            )
-            .help("name the inner parts with `const` items or flatten the expression"));
+            return Err(i.saturating_sub(1));
         }
     }
-    Ok(item_starts)
+    Ok(open)
 }
 
 /// Length of the identifier-like word at the start of `bytes`.
