@@ -150,10 +150,20 @@ pub enum Stmt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Let {
     pub name: Ident,
+    /// With `fan_out`, the call made once per element.
     pub value: Expr,
     pub with: Option<Block>,
     pub with_span: Option<Span>,
     pub after: Vec<Ident>,
+    pub fan_out: Option<Box<FanOut>>,
+    pub span: Span,
+}
+
+/// `for VAR in LIST { ... }` around a `let`'s call (§3.6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FanOut {
+    pub var: Ident,
+    pub list: Expr,
     pub span: Span,
 }
 

@@ -209,3 +209,19 @@ fn file_outside_its_root_is_a_usage_error() {
         .expect("rwfc runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn fan_out_over_ten_thousand_elements_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shards: Vec<String> = (0..=10_000).map(|i| i.to_string()).collect();
+    let text = format!(
+        "const SHARDS = [{}]\n\
+         task score(shard: int) {{\n  image = \"ghcr.io/acme/ray:2.40\"\n  entrypoint = \"python -m score --shard ${{shard}}\"\n}}\n\
+         workflow scoring() {{\n  let scores = for s in SHARDS {{ score(shard = s) }}\n}}\n",
+        shards.join(", ")
+    );
+    assert_handled(
+        &check_bytes(dir.path(), "fan_out.rwf", text.as_bytes(), &[]),
+        Some(Code::E0605),
+    );
+}

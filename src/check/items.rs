@@ -359,6 +359,66 @@ impl<'a> Checker<'a> {
     }
 
     fn let_binding(&mut self, l: &ast::Let, env: &mut Env) {
+        let Some(fan_out) = &l.fan_out else {
+            let (typed, is_call) = self.check_step(l, env);
+            env.bind(&l.name.name, typed, l.name.span, LocalKind::Let { is_call });
+            return;
+        };
+        let list = self.expr(&fan_out.list, env, None);
+        let element = match &list.ty {
+            Ty::List(element) => (**element).clone(),
+            Ty::Error => Ty::Error,
+            other => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0201,
+                        fan_out.list.span,
+                        format!("a fan-out goes over a list, not {other}"),
+                        format!("this is {other}"),
+                    )
+                    .help("write `for x in [a, b, c] { ... }`, or name a list parameter or constant"),
+                );
+                Ty::Error
+            }
+        };
+        // The element's name is visible inside the braces only.
+        let shadowed = env.newest.get(&fan_out.var.name).copied();
+        let unknown = Value::new(crate::value::ValueKind::Unknown, fan_out.var.span);
+        env.bind(
+            &fan_out.var.name,
+            Typed::with_value(element, unknown),
+            fan_out.var.span,
+            LocalKind::Param,
+        );
+        let (typed, is_call) = self.check_step(l, env);
+        env.locals.pop();
+        match shadowed {
+            Some(index) => env.newest.insert(fan_out.var.name.clone(), index),
+            None => env.newest.remove(&fan_out.var.name),
+        };
+        if !is_call {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0207,
+                    l.value.span,
+                    "a fan-out makes one call per element",
+                    "not a call",
+                )
+                .help("put a task or workflow call inside the braces: `for x in xs { step(arg = x) }`"),
+            );
+        }
+        let value = Value::new(crate::value::ValueKind::Unknown, l.value.span);
+        // A fan-out is made for its calls: a missing one was reported above, not also as unused.
+        env.bind(
+            &l.name.name,
+            Typed::with_value(Ty::List(Box::new(typed.ty)), value),
+            l.name.span,
+            LocalKind::Let { is_call: true },
+        );
+    }
+
+    /// A `let`'s value and its `with`; whether it calls a task or workflow.
+    fn check_step(&mut self, l: &ast::Let, env: &Env) -> (Typed, bool) {
         let typed = self.expr(&l.value, env, None);
         let callee = match &l.value.kind {
             ExprKind::Call(callee, _) => Some(self.callee_kind(callee, env)),
@@ -390,7 +450,7 @@ impl<'a> Checker<'a> {
             }
         }
         let is_call = matches!(callee, Some(Ty::Task(_) | Ty::Workflow(_) | Ty::Error));
-        env.bind(&l.name.name, typed, l.name.span, LocalKind::Let { is_call });
+        (typed, is_call)
     }
 
     /// What a call's callee is, without reporting anything twice.
@@ -481,13 +541,7 @@ impl<'a> Checker<'a> {
         let edges: Vec<Vec<usize>> = lets
             .iter()
             .map(|l| {
-                let mut names = HashSet::new();
-                free_names(&l.value, &mut names);
-                if let Some(with) = &l.with {
-                    for f in &with.fields {
-                        free_names(&f.value, &mut names);
-                    }
-                }
+                let mut names = let_free_names(l);
                 names.extend(l.after.iter().map(|a| a.name.clone()));
                 let mut deps: Vec<usize> = names.iter().filter_map(|n| index.get(n.as_str()).copied()).collect();
                 deps.sort_unstable();
@@ -673,6 +727,21 @@ impl<'a> Checker<'a> {
 }
 
 /// Names an expression mentions (over-approximated: field names of blocks are skipped).
+/// The names a `let` reads: its call and overrides (less a fan-out's element name) and the
+/// list a fan-out goes over.
+pub(super) fn let_free_names(l: &ast::Let) -> HashSet<String> {
+    let mut names = HashSet::new();
+    free_names(&l.value, &mut names);
+    if let Some(with) = &l.with {
+        with.fields.iter().for_each(|f| free_names(&f.value, &mut names));
+    }
+    if let Some(fan_out) = &l.fan_out {
+        names.remove(&fan_out.var.name);
+        free_names(&fan_out.list, &mut names);
+    }
+    names
+}
+
 pub(super) fn free_names(expr: &Expr, names: &mut HashSet<String>) {
     match &expr.kind {
         ExprKind::Name(i) => {

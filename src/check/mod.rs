@@ -117,6 +117,7 @@ struct Local {
 }
 
 /// The names visible inside an item besides its module's items.
+#[derive(Clone)]
 struct Env {
     module: ModuleId,
     context: Context,

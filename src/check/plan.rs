@@ -3,7 +3,7 @@
 //! §8, §9). Values that depend on run-time inputs stay deferred expressions.
 
 use super::expr::quoted_list;
-use super::items::free_names;
+use super::items::let_free_names;
 use super::{Checker, Context, Env, LocalKind, Typed};
 use crate::ast::{self, ExprKind, ItemKind, OutputDecl, Param, Stmt};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
@@ -59,6 +59,17 @@ impl<'o> Build<'o> {
             inlining: Vec::new(),
         }
     }
+}
+
+/// The most elements one fan-out may have (E0605).
+const MAX_FAN_OUT: usize = 10_000;
+
+/// What a step of a workflow body sees: names, the steps bound so far, the settings in force.
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    env: &'s Env,
+    bound: &'s HashMap<String, Bound>,
+    settings: &'s Value,
 }
 
 /// A binding of a workflow body: its value and the nodes it stands for.
@@ -569,11 +580,7 @@ impl Checker<'_> {
         let mut waits: Vec<(Vec<usize>, &[ast::Ident])> = Vec::new();
         for stmt in &workflow.body {
             let Stmt::Let(l) = stmt else { continue };
-            let mut names = HashSet::new();
-            free_names(&l.value, &mut names);
-            if let Some(with) = &l.with {
-                with.fields.iter().for_each(|f| free_names(&f.value, &mut names));
-            }
+            let names = let_free_names(l);
             let mut upstream: Vec<usize> = names
                 .iter()
                 .filter_map(|n| bound.get(n))
@@ -581,43 +588,15 @@ impl Checker<'_> {
                 .collect();
             upstream.sort_unstable();
             upstream.dedup();
-            let callee = match &l.value.kind {
-                ExprKind::Call(callee, call_args) => Some((self.callee_kind(callee, &env), call_args)),
-                _ => None,
-            };
             let first_node = build.nodes.len();
-            let (typed, call) = match callee {
-                Some((Ty::Task(task), call_args)) => {
-                    let node = self.output_name(
-                        &ast::Ident {
-                            name: format!("{prefix}{}", l.name.name),
-                            span: l.name.span,
-                        },
-                        "step",
-                    );
-                    let (args, inputs) = self.call_inputs(task, call_args, &env, &bound);
-                    let call = Call {
-                        task,
-                        node: node.clone(),
-                        name_span: l.name.span,
-                        call_span: l.value.span,
-                        args,
-                        inputs,
-                        settings: &settings,
-                        with: l.with.as_ref(),
-                        env: Some(&env),
-                    };
-                    (self.instantiate(call, build), Some(node))
-                }
-                Some((Ty::Workflow(inner), call_args)) => {
-                    let (args, _) = self.call_inputs(inner, call_args, &env, &bound);
-                    let inner_prefix = format!("{prefix}{}-", l.name.name);
-                    let returned = self.inline(inner, &inner_prefix, &args, &settings, build);
-                    let ty = self.workflow_output_type(inner);
-                    let value = returned.unwrap_or_else(|| unknown(l.value.span));
-                    (Typed::with_value(ty, value), None)
-                }
-                _ => (self.expr(&l.value, &env, None), None),
+            let scope = Scope {
+                env: &env,
+                bound: &bound,
+                settings: &settings,
+            };
+            let (typed, call) = match &l.fan_out {
+                None => self.step(l, &format!("{prefix}{}", l.name.name), &scope, build),
+                Some(fan_out) => (self.fan_out(l, fan_out, prefix, &scope, build), None),
             };
             let created: Vec<usize> = (first_node..build.nodes.len()).collect();
             // Inside an inlined workflow only its first steps wait for the caller's inputs; the
@@ -670,6 +649,113 @@ impl Checker<'_> {
             _ => self.expr(returned, &env, None),
         };
         Some(typed.value)
+    }
+
+    /// One call of a `let` as the node (or, for a workflow, the prefix of the nodes) `node`;
+    /// any other value is evaluated. Its value, and the node when it is a task call.
+    fn step(&mut self, l: &ast::Let, node: &str, scope: &Scope<'_>, build: &mut Build<'_>) -> (Typed, Option<String>) {
+        let callee = match &l.value.kind {
+            ExprKind::Call(callee, call_args) => Some((self.callee_kind(callee, scope.env), call_args)),
+            _ => None,
+        };
+        match callee {
+            Some((Ty::Task(task), call_args)) => {
+                let node = self.output_name(
+                    &ast::Ident {
+                        name: node.to_owned(),
+                        span: l.name.span,
+                    },
+                    "step",
+                );
+                let (args, inputs) = self.call_inputs(task, call_args, scope.env, scope.bound);
+                let call = Call {
+                    task,
+                    node: node.clone(),
+                    name_span: l.name.span,
+                    call_span: l.value.span,
+                    args,
+                    inputs,
+                    settings: scope.settings,
+                    with: l.with.as_ref(),
+                    env: Some(scope.env),
+                };
+                (self.instantiate(call, build), Some(node))
+            }
+            Some((Ty::Workflow(inner), call_args)) => {
+                let (args, _) = self.call_inputs(inner, call_args, scope.env, scope.bound);
+                let returned = self.inline(inner, &format!("{node}-"), &args, scope.settings, build);
+                let ty = self.workflow_output_type(inner);
+                let value = returned.unwrap_or_else(|| unknown(l.value.span));
+                (Typed::with_value(ty, value), None)
+            }
+            _ => (self.expr(&l.value, scope.env, None), None),
+        }
+    }
+
+    /// `let NAME = for X in LIST { CALL }` (§3.6): one call per element of a list known at build
+    /// time, as the nodes `NAME-<index>`; its value is the list of the calls' values.
+    fn fan_out(
+        &mut self,
+        l: &ast::Let,
+        fan_out: &ast::FanOut,
+        prefix: &str,
+        scope: &Scope<'_>,
+        build: &mut Build<'_>,
+    ) -> Typed {
+        let list = self.expr(&fan_out.list, scope.env, None);
+        let element_ty = match &list.ty {
+            Ty::List(element) => (**element).clone(),
+            _ => Ty::Error,
+        };
+        let items = match &list.value.kind {
+            ValueKind::List(items) => items.clone(),
+            ValueKind::Deferred(sym) => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0517,
+                        fan_out.list.span,
+                        format!("the list of a fan-out must be known at build time, but it depends on `{}`", sym.display()),
+                        "known only at run time",
+                    )
+                    .help("the number of nodes is fixed when the workflow is built: give the list with `--set`, a default or a constant"),
+                );
+                return Typed::error(l.value.span);
+            }
+            _ => return Typed::error(l.value.span),
+        };
+        if items.len() > MAX_FAN_OUT {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0605,
+                    fan_out.list.span,
+                    format!(
+                        "this fan-out has {} elements, more than the limit of {MAX_FAN_OUT}",
+                        items.len()
+                    ),
+                    "too many elements",
+                )
+                .help("split the list over several workflows, or batch elements into one call each"),
+            );
+            return Typed::error(l.value.span);
+        }
+        let mut env = scope.env.clone();
+        let mut values = Vec::with_capacity(items.len());
+        let mut output_ty = Ty::Error;
+        for (index, item) in items.into_iter().enumerate() {
+            env.bind(
+                &fan_out.var.name,
+                Typed::with_value(element_ty.clone(), item),
+                fan_out.var.span,
+                LocalKind::Param,
+            );
+            let element_scope = Scope { env: &env, ..*scope };
+            let node = format!("{prefix}{}-{index}", l.name.name);
+            let (typed, _) = self.step(l, &node, &element_scope, build);
+            output_ty = typed.ty;
+            values.push(typed.value);
+        }
+        let value = Value::new(ValueKind::List(values), l.value.span);
+        Typed::with_value(Ty::List(Box::new(output_ty)), value)
     }
 
     fn workflow_output_type(&mut self, item: ItemRef) -> Ty {

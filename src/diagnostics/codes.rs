@@ -80,6 +80,7 @@ codes! {
     E0602 => "file too large",
     E0603 => "too many imported files",
     E0604 => "string too long",
+    E0605 => "fan-out over more than 10,000 elements",
     W0001 => "unused binding, import or parameter",
     W0501 => "autoscaling group that can never grow (`max_replicas` unset)",
     W0502 => "shell syntax in the literal text of a K8sJobMode or SidecarMode entrypoint",

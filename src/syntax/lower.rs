@@ -202,11 +202,31 @@ impl<'a> Lowerer<'a> {
                 let mut inner = pair.into_inner();
                 inner.next(); // `let`
                 let name = self.ident(inner.next()?);
-                let value = self.expr(inner.next()?);
                 let mut with = None;
                 let mut with_span = None;
                 let mut after = Vec::new();
-                for clause in inner {
+                let mut fan_out = None;
+                let head = inner.next()?;
+                let mut clauses: Vec<Pair<'_, Rule>> = inner.collect();
+                let value = if head.as_rule() == Rule::fan_out {
+                    let fan_span = self.span(&head);
+                    let mut parts = head.into_inner();
+                    parts.next(); // `for`
+                    let var = self.ident(parts.next()?);
+                    parts.next(); // `in`
+                    let list = self.expr(parts.next()?);
+                    let value = self.expr(parts.next()?);
+                    clauses.extend(parts);
+                    fan_out = Some(Box::new(FanOut {
+                        var,
+                        list,
+                        span: fan_span,
+                    }));
+                    value
+                } else {
+                    self.expr(head)
+                };
+                for clause in clauses {
                     match clause.as_rule() {
                         Rule::with_clause => {
                             with_span = Some(self.span(&clause));
@@ -229,6 +249,7 @@ impl<'a> Lowerer<'a> {
                     with,
                     with_span,
                     after,
+                    fan_out,
                     span,
                 }))
             }

@@ -269,6 +269,8 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::let_stmt | Rule::kw_let => "`let`",
         Rule::with_clause | Rule::kw_with => "`with`",
         Rule::after_clause | Rule::kw_after => "`after`",
+        Rule::fan_out | Rule::kw_for => "`for NAME in LIST { ... }`",
+        Rule::kw_in => "`in`",
         Rule::return_stmt | Rule::kw_return => "`return`",
         Rule::expr
         | Rule::operand
