@@ -16,6 +16,7 @@ pub mod plan;
 pub mod pod;
 pub mod quantity;
 pub mod resolve;
+pub mod run;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

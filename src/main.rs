@@ -189,6 +189,7 @@ fn run(cli: Cli) -> ExitCode {
                 storage,
                 namespace,
                 kuberay: kuberay_version,
+                storage_first: false,
             };
             build(&file, &output, &options, &report)
         }

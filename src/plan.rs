@@ -16,6 +16,9 @@ pub struct BuildOptions {
     pub sets: Vec<(String, String)>,
     pub run_id: Option<String>,
     pub storage: Option<String>,
+    /// `storage` wins over the workflows' own `storage` settings (`rwfc run` keeps outputs on
+    /// this machine).
+    pub storage_first: bool,
     pub namespace: Option<String>,
     pub kuberay: crate::emit::KubeRayVersion,
 }

@@ -33,6 +33,7 @@ struct Build<'o> {
     workflow: String,
     run_id: Option<String>,
     storage: Option<&'o str>,
+    storage_first: bool,
     called: &'o mut HashSet<ItemRef>,
     nodes: Vec<Node>,
     /// Each node's `let` name, for E0102 on collisions.
@@ -53,6 +54,7 @@ impl<'o> Build<'o> {
             workflow,
             run_id,
             storage: options.storage.as_deref(),
+            storage_first: options.storage_first,
             called,
             nodes: Vec::new(),
             taken: HashMap::new(),
@@ -864,7 +866,9 @@ impl Checker<'_> {
             None => Vec::new(),
         };
         let storage = match call.settings.get("storage").map(|v| &v.kind) {
-            Some(ValueKind::Str(s)) => Some(s.trim_end_matches('/').to_owned()),
+            Some(ValueKind::Str(s)) if !(build.storage_first && build.storage.is_some()) => {
+                Some(s.trim_end_matches('/').to_owned())
+            }
             _ => build.storage.map(|s| s.trim_end_matches('/').to_owned()),
         };
         let uris: Vec<(String, Value)> = output_fields

@@ -31,6 +31,8 @@ pub struct EmittedJob {
     /// `None` when the name waits for the run id.
     pub name: Option<String>,
     pub rayjob: Json,
+    /// The runtime env that `runtimeEnvYAML` holds, as JSON (`rwfc run` sends it to Ray).
+    pub runtime_env: Option<Json>,
     pub deferred: Vec<DeferredField>,
 }
 
@@ -42,8 +44,9 @@ pub struct DeferredField {
     /// For `runtimeEnvYAML`: the path inside the YAML mapping the string holds.
     pub yaml_path: Option<String>,
     pub ty: &'static str,
-    /// `posix` (values are quoted in the expression) or `safe_word` (each of `checked` must be
-    /// a safe word, or the executor rejects it).
+    /// `posix` (values are quoted in the expression), `safe_word` (each of `checked` must be a
+    /// safe word) or `no_shell_expansion` (the value must hold no `$` or backtick); the executor
+    /// rejects a value that breaks its rule.
     pub quoting: Option<&'static str>,
     pub expr: Json,
     pub checked: Vec<Json>,
@@ -70,6 +73,7 @@ pub fn rayjob(
         version: options.kuberay,
         diagnostics: Vec::new(),
         deferred: Vec::new(),
+        runtime_env: None,
     };
     let rayjob = emitter.build(workflow, options, sources);
     for mut diagnostic in emitter.diagnostics {
@@ -88,6 +92,7 @@ pub fn rayjob(
         node: node.name.clone(),
         name,
         rayjob,
+        runtime_env: emitter.runtime_env,
         deferred: emitter.deferred,
     }
 }
@@ -97,6 +102,7 @@ struct Emitter<'a> {
     version: KubeRayVersion,
     diagnostics: Vec<Diagnostic>,
     deferred: Vec<DeferredField>,
+    runtime_env: Option<Json>,
 }
 
 /// A field that is present and not `none`.
@@ -826,17 +832,15 @@ impl Emitter<'_> {
         if env.is_empty() {
             return;
         }
-        let mapping = Json::Object(env.into_iter().collect());
+        let mapping = sorted(&Json::Object(env.into_iter().collect()));
+        self.runtime_env = Some(mapping.clone());
         if self.version < KubeRayVersion::V1_0 {
             use base64::Engine;
             let bytes = serde_json::to_vec(&mapping).unwrap_or_default();
             let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
             spec.insert("runtimeEnv".into(), Json::String(encoded));
         } else {
-            spec.insert(
-                "runtimeEnvYAML".into(),
-                Json::String(yaml::to_string(&sorted(&mapping))),
-            );
+            spec.insert("runtimeEnvYAML".into(), Json::String(yaml::to_string(&mapping)));
         }
     }
 
