@@ -439,9 +439,8 @@ impl<'a> Checker<'a> {
                         .suggest(&name.name, let_spans.keys().copied()),
                     );
                 }
-                if let Some(local) = env.locals.iter().find(|x| x.name == name.name) {
-                    local.used.set(true);
-                }
+                // Through the index: a scan of every local per name was quadratic in a chain.
+                env.lookup(&name.name);
             }
         }
         self.check_return(workflow, returned, &env, item.module);
