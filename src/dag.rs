@@ -67,6 +67,37 @@ pub fn topological_order(count: usize, dependencies: impl Fn(usize) -> Vec<usize
     (order.len() == count).then_some(order)
 }
 
+/// The nodes `0..count`, each after its successors (depth-first, from the smallest node, without
+/// recursion); on a cycle, the node that closes it comes first.
+pub fn postorder(count: usize, successors: impl Fn(usize) -> Vec<usize>) -> Vec<usize> {
+    let mut seen = vec![false; count];
+    let mut order = Vec::with_capacity(count);
+    for root in 0..count {
+        if seen.get(root) != Some(&false) {
+            continue;
+        }
+        seen[root] = true;
+        let mut stack = vec![(root, successors(root), 0)];
+        while let Some((node, next, at)) = stack.last_mut() {
+            match next.get(*at).copied() {
+                Some(succ) => {
+                    *at += 1;
+                    if seen.get(succ) == Some(&false) {
+                        seen[succ] = true;
+                        let succs = successors(succ);
+                        stack.push((succ, succs, 0));
+                    }
+                }
+                None => {
+                    order.push(*node);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    order
+}
+
 /// A path from `start` back to itself through `members` (breadth-first, so the shortest).
 fn path_back(start: usize, members: &[usize], successors: &impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>> {
     let mut parent: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
@@ -104,6 +135,15 @@ mod tests {
         assert_eq!(topological_order(3, |n| deps[n].clone()), Some(vec![1, 2, 0]));
         let cyclic = [vec![1], vec![0]];
         assert_eq!(topological_order(2, |n| cyclic[n].clone()), None);
+    }
+
+    #[test]
+    fn postorder_puts_successors_first_without_recursion() {
+        let edges = [vec![2], vec![0], vec![], vec![3]];
+        assert_eq!(postorder(4, |n| edges[n].clone()), vec![2, 0, 1, 3]);
+        let chain = postorder(1_000_000, |n| if n > 0 { vec![n - 1] } else { vec![] });
+        assert_eq!(chain.len(), 1_000_000);
+        assert_eq!(chain.first(), Some(&0));
     }
 
     #[test]

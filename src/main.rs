@@ -119,12 +119,32 @@ struct OsFileSystem;
 
 impl FileSystem for OsFileSystem {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        read_source(path)
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::canonicalize(path)
     }
+}
+
+/// A source file's bytes, at most one more than the library accepts (E0602 then says it is too
+/// large): reading all of a huge file, or of an endless one like `/dev/zero`, would exhaust memory.
+/// Only regular files are read: opening a FIFO blocks until a writer comes, maybe forever.
+fn read_source(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let not_regular = || io::Error::new(io::ErrorKind::InvalidInput, "not a regular file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path)?;
+    // Checked again on what was opened, in case the path changed in between.
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    let limit = rwfc::syntax::MAX_FILE_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// A compilation allocates many small, short-lived values (syntax tree, values, JSON); mimalloc
@@ -211,7 +231,7 @@ struct Input {
 }
 
 fn read_input(file: &Path, root: Option<&Path>) -> Result<Input, String> {
-    let bytes = std::fs::read(file).map_err(|error| format!("cannot read `{}`: {error}", file.display()))?;
+    let bytes = read_source(file).map_err(|error| format!("cannot read `{}`: {error}", file.display()))?;
     let root = root
         .map(Path::to_path_buf)
         .unwrap_or_else(|| file.parent().map(Path::to_path_buf).unwrap_or_default());

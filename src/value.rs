@@ -207,3 +207,148 @@ impl Value {
         }
     }
 }
+
+/// At most this many parts in one computed value (E0606): values, record entries, expression
+/// nodes, and the bytes of strings and keys. Constants can double a value at each step, so
+/// without a bound 40 lines allocate gigabytes; it is above the longest string (E0604).
+pub const MAX_VALUE_PARTS: usize = 2 * 1024 * 1024;
+/// At most this many levels of lists, records and expressions in one computed value (E0607):
+/// constants can wrap each other without end, and every later pass recurses over values.
+pub const MAX_VALUE_DEPTH: usize = 128;
+
+/// The size of a value: its parts and how deeply they nest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    pub parts: usize,
+    pub depth: usize,
+}
+
+impl Extent {
+    /// A value without parts of its own yet: an empty list or record.
+    pub const ONE: Extent = Extent { parts: 1, depth: 1 };
+
+    /// Whether a value this size is within both limits.
+    pub fn fits(self) -> bool {
+        self.parts <= MAX_VALUE_PARTS && self.depth <= MAX_VALUE_DEPTH
+    }
+
+    /// This extent with `child` added one level below.
+    pub fn with_child(self, child: Extent) -> Extent {
+        Extent {
+            parts: self.parts.saturating_add(child.parts),
+            depth: self.depth.max(child.depth.saturating_add(1)),
+        }
+    }
+
+    /// The extent of a value. The walk stops once past a limit, so it costs at most the limit
+    /// and never recurses deeper than it.
+    pub fn of(kind: &ValueKind) -> Extent {
+        let mut extent = Extent { parts: 0, depth: 0 };
+        measure_kind(kind, 1, &mut extent);
+        extent
+    }
+
+    /// The extent of a run-time expression, measured like [`Extent::of`].
+    pub fn of_sym(sym: &Sym) -> Extent {
+        let mut extent = Extent { parts: 0, depth: 0 };
+        measure_sym(sym, 1, &mut extent);
+        extent
+    }
+}
+
+fn measure_kind(kind: &ValueKind, depth: usize, extent: &mut Extent) {
+    extent.parts = extent.parts.saturating_add(1);
+    extent.depth = extent.depth.max(depth);
+    if !extent.fits() {
+        return;
+    }
+    match kind {
+        ValueKind::Str(text) => extent.parts = extent.parts.saturating_add(text.len()),
+        ValueKind::Secret { name, key } => extent.parts = extent.parts.saturating_add(name.len() + key.len()),
+        ValueKind::List(items) => {
+            for item in items {
+                measure_kind(&item.kind, depth + 1, extent);
+                if !extent.fits() {
+                    return;
+                }
+            }
+        }
+        ValueKind::Record(entries) => {
+            for entry in entries {
+                let label = entry.label.as_ref().map_or(0, String::len);
+                extent.parts = extent.parts.saturating_add(1 + entry.key.len() + label);
+                measure_kind(&entry.value.kind, depth + 1, extent);
+                if !extent.fits() {
+                    return;
+                }
+            }
+        }
+        ValueKind::Deferred(sym) => measure_sym(sym, depth + 1, extent),
+        ValueKind::Command(parts) => {
+            for part in parts {
+                match part {
+                    CommandPart::Text(text) => extent.parts = extent.parts.saturating_add(text.len()),
+                    CommandPart::Value(value) => measure_kind(&value.kind, depth + 1, extent),
+                }
+                if !extent.fits() {
+                    return;
+                }
+            }
+        }
+        ValueKind::None
+        | ValueKind::Bool(_)
+        | ValueKind::Int(_)
+        | ValueKind::Float(_)
+        | ValueKind::Quantity(_)
+        | ValueKind::Duration(_)
+        | ValueKind::Unknown => {}
+    }
+}
+
+fn measure_sym(sym: &Sym, depth: usize, extent: &mut Extent) {
+    match sym {
+        Sym::Lit(kind) => measure_kind(kind, depth, extent),
+        Sym::Param(name) => extent.parts = extent.parts.saturating_add(1 + name.len()),
+        Sym::Output { node, name } => extent.parts = extent.parts.saturating_add(1 + node.len() + name.len()),
+        Sym::RunId => extent.parts = extent.parts.saturating_add(1),
+        Sym::Op(_, args) => {
+            extent.parts = extent.parts.saturating_add(1);
+            extent.depth = extent.depth.max(depth);
+            for arg in args {
+                if !extent.fits() {
+                    return;
+                }
+                measure_sym(arg, depth + 1, extent);
+            }
+        }
+    }
+    extent.depth = extent.depth.max(depth);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(kind: ValueKind) -> Value {
+        Value::new(kind, Span::default())
+    }
+
+    #[test]
+    fn extent_counts_parts_and_levels() {
+        let list = ValueKind::List(vec![value(ValueKind::Int(1)), value(ValueKind::Str("ab".into()))]);
+        assert_eq!(Extent::of(&list), Extent { parts: 5, depth: 2 });
+        let sym = Sym::Op("add", vec![Sym::Param("n".into()), Sym::Lit(ValueKind::Int(1))]);
+        assert_eq!(Extent::of_sym(&sym), Extent { parts: 4, depth: 2 });
+    }
+
+    #[test]
+    fn extent_stops_past_the_limit() {
+        let mut deep = ValueKind::Int(0);
+        for _ in 0..10 * MAX_VALUE_DEPTH {
+            deep = ValueKind::List(vec![value(deep)]);
+        }
+        let extent = Extent::of(&deep);
+        assert!(!extent.fits());
+        assert_eq!(extent.depth, MAX_VALUE_DEPTH + 1);
+    }
+}

@@ -225,3 +225,123 @@ fn fan_out_over_ten_thousand_elements_is_refused() {
         Some(Code::E0605),
     );
 }
+
+/// Runs rwfc with `args`, failing the test (not hanging it) when it takes longer than 20 s.
+fn run_with_deadline(args: &[&std::ffi::OsStr]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rwfc"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rwfc runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("waitable").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("rwfc {args:?} still runs after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("rwfc output")
+}
+
+#[test]
+fn files_that_are_not_regular_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("pipe.rwf");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    // Given on the command line: a usage error, not a read that waits for a writer forever.
+    let output = run_with_deadline(&["check".as_ref(), fifo.as_os_str()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a regular file"));
+    // Reached by an import: E0103 on the import.
+    let main = dir.path().join("main.rwf");
+    std::fs::write(&main, "import \"./pipe.rwf\" as pipe\nconst A = pipe.X\n").expect("writable");
+    let output = run_with_deadline(&["check".as_ref(), "--message-format=short".as_ref(), main.as_os_str()]);
+    assert_handled(&output, Some(Code::E0103));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a regular file"));
+    // An endless device.
+    let output = run_with_deadline(&["check".as_ref(), "--root=/".as_ref(), "/dev/zero".as_ref()]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn huge_sparse_file_is_refused_without_reading_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("sparse.rwf");
+    std::fs::File::create(&file)
+        .and_then(|f| f.set_len(3 << 30))
+        .expect("a sparse file");
+    let started = std::time::Instant::now();
+    let output = run_with_deadline(&["check".as_ref(), "--message-format=short".as_ref(), file.as_os_str()]);
+    assert_handled(&output, Some(Code::E0602));
+    // Reading 3 GiB took 13 s; reading past the limit by one byte takes well under one.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn long_chain_of_constants_is_evaluated_without_recursion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("const C0 = 1\n");
+    for i in 1..80_000 {
+        text.push_str(&format!("const C{i} = C{}\n", i - 1));
+    }
+    // A cycle as long is reported once, without recursing through it either.
+    text.push_str("const D0 = D79999\n");
+    for i in 1..80_000 {
+        text.push_str(&format!("const D{i} = D{}\n", i - 1));
+    }
+    let output = check_bytes(dir.path(), "chain.rwf", text.as_bytes(), &[]);
+    assert_handled(&output, Some(Code::E0104));
+    assert_eq!(String::from_utf8_lossy(&output.stderr).matches("[E0104]").count(), 1);
+}
+
+#[test]
+fn values_doubled_through_constants_are_refused_where_they_grow() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("const L0 = [\"ab\"]\nconst S0 = \"ab\"\n");
+    for i in 1..=40 {
+        text.push_str(&format!("const L{i} = [L{}, L{}]\n", i - 1, i - 1));
+        text.push_str(&format!("const S{i} = \"${{S{}}}${{S{}}}\"\n", i - 1, i - 1));
+    }
+    let output = check_bytes(dir.path(), "doubling.rwf", text.as_bytes(), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_handled(&output, Some(Code::E0606));
+    assert_eq!(stderr.matches("[E0606]").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("[E0604]").count(), 1, "{stderr}");
+    let mut nested = String::new();
+    for i in 0..10_000 {
+        nested.push_str(&format!("const C{i} = {{ a = C{} }}\n", i + 1));
+    }
+    nested.push_str("const C10000 = 1\n");
+    let output = check_bytes(dir.path(), "nested.rwf", nested.as_bytes(), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_handled(&output, Some(Code::E0607));
+    assert_eq!(stderr.matches("[E0607]").count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_fan_out_past_the_node_limit_is_refused_before_it_is_built() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shards: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+    let mut text = format!(
+        "const SHARDS = [{}]\n\
+         task score() {{\n  image = \"ghcr.io/acme/ray:2.40\"\n  entrypoint = \"python -m score\"\n}}\n\
+         workflow w0() {{\n  let a = score()\n}}\n",
+        shards.join(", ")
+    );
+    // w6 makes 64 nodes; 10,000 of them are 640,000.
+    for i in 1..=6 {
+        text.push_str(&format!("workflow w{i}() {{\n  let a = w{}()\n  let b = w{}()\n}}\n", i - 1, i - 1));
+    }
+    text.push_str("workflow all() {\n  let runs = for s in SHARDS { w6() }\n}\n");
+    assert_handled(
+        &check_bytes(dir.path(), "fan_out_nodes.rwf", text.as_bytes(), &[]),
+        Some(Code::E0608),
+    );
+}

@@ -6,8 +6,9 @@ use crate::ast::{Arg, Block, Expr, ExprKind, Ident, ItemKind, StrPart};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::resolve::Def;
 use crate::source::Span;
+use crate::syntax::MAX_STRING_BYTES;
 use crate::types::{ItemRef, Schema, Ty};
-use crate::value::{CommandPart, Entry, Sym, Value, ValueKind};
+use crate::value::{CommandPart, Entry, Extent, Sym, Value, ValueKind, MAX_VALUE_DEPTH, MAX_VALUE_PARTS};
 
 /// The largest replica count KubeRay accepts (an int32).
 const MAX_REPLICAS: i64 = 2_147_483_647;
@@ -72,12 +73,18 @@ impl Checker<'_> {
                 };
                 let mut element_ty = element.clone();
                 let mut values = Vec::new();
+                let mut extent = Some(Extent::ONE);
                 for item in items {
                     let typed = self.expr(item, env, element_ty.as_ref());
                     if element_ty.is_none() && typed.ty != Ty::Error {
                         element_ty = Some(typed.ty.clone());
                     }
-                    values.push(typed.value);
+                    if self.grow(&mut extent, &typed, span) {
+                        values.push(typed.value);
+                    }
+                }
+                if extent.is_none() {
+                    return Typed::error(span);
                 }
                 let ty = Ty::List(Box::new(element_ty.unwrap_or(Ty::Error)));
                 Typed::new(ty, ValueKind::List(values), span)
@@ -117,7 +124,7 @@ impl Checker<'_> {
                     (ValueKind::Deferred(c), Some(a), Some(b)) => Sym::op("if", vec![(**c).clone(), a, b]),
                     _ => ValueKind::Unknown,
                 };
-                Typed::new(ty, value, span)
+                self.bounded(Typed::new(ty, value, span))
             }
             ExprKind::Call(callee, args) => self.call(callee, args, env, span),
             ExprKind::Refine(base, block) => {
@@ -176,7 +183,7 @@ impl Checker<'_> {
                     && typed.ty != Ty::Error
                     && typed.value.kind == ValueKind::Unknown =>
             {
-                Typed::new(typed.ty, Sym::op(op, args), span)
+                self.bounded(Typed::new(typed.ty, Sym::op(op, args), span))
             }
             _ => typed,
         }
@@ -194,6 +201,7 @@ impl Checker<'_> {
         // The pieces as expressions, for a string with deferred values in it.
         let mut pieces: Option<Vec<Sym>> = Some(Vec::new());
         let mut deferred = false;
+        let mut too_long = false;
         for part in parts {
             match part {
                 StrPart::Text(t) => {
@@ -213,18 +221,104 @@ impl Checker<'_> {
                         _ => pieces = None,
                     }
                     match (text.as_mut(), to_text(&typed.value.kind)) {
+                        // Checked before the text grows: doubling strings through constants
+                        // reached a 1 GiB allocation.
+                        (Some(s), Some(t)) if s.len() + t.len() > MAX_STRING_BYTES => {
+                            too_long = true;
+                            break;
+                        }
                         (Some(s), Some(t)) => s.push_str(&t),
                         _ => text = None,
                     }
                 }
             }
         }
+        if too_long {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0604,
+                    span,
+                    format!("this string would be longer than the limit of {MAX_STRING_BYTES} bytes"),
+                    "built here",
+                )
+                .help("interpolation makes strings of their values; one that doubles another at each step soon passes the limit"),
+            );
+            return Typed::error(span);
+        }
         let value = match (text, pieces) {
             (Some(text), _) => ValueKind::Str(text),
             (None, Some(pieces)) if deferred => Sym::op("concat", pieces),
             _ => ValueKind::Unknown,
         };
-        Typed::new(Ty::Str, value, span)
+        self.bounded(Typed::new(Ty::Str, value, span))
+    }
+
+    /// Adds `part` to the extent of the list or record being built at `span`; `extent` becomes
+    /// `None` and the part is refused when the value would pass a limit (E0606 or E0607, once)
+    /// or the part is an error. Builders check each part before they keep it, so no huge value
+    /// is ever allocated, and then make the value an error, so what depends on it stays quiet
+    /// (a list of an erroneous list would otherwise grow again and be reported again).
+    fn grow(&mut self, extent: &mut Option<Extent>, part: &Typed, span: Span) -> bool {
+        if part.ty == Ty::Error {
+            *extent = None;
+        }
+        self.grow_by(extent, &part.value.kind, span)
+    }
+
+    fn grow_by(&mut self, extent: &mut Option<Extent>, part: &ValueKind, span: Span) -> bool {
+        let Some(so_far) = *extent else {
+            return false;
+        };
+        let grown = so_far.with_child(Extent::of(part));
+        *extent = self.within_limits(grown, span).then_some(grown);
+        extent.is_some()
+    }
+
+    /// [`Checker::grow_by`] a record entry: its key, then its value one level below.
+    fn grow_entry(&mut self, extent: &mut Option<Extent>, entry: &Entry, span: Span) -> bool {
+        if let Some(so_far) = extent.as_mut() {
+            let label = entry.label.as_ref().map_or(0, String::len);
+            so_far.parts = so_far.parts.saturating_add(1 + entry.key.len() + label);
+        }
+        self.grow_by(extent, &entry.value.kind, span)
+    }
+
+    /// `typed`, or an error after E0606 or E0607 when its value is past a limit: for values
+    /// made of a few operands, each within the limits.
+    fn bounded(&mut self, typed: Typed) -> Typed {
+        let extent = match &typed.value.kind {
+            ValueKind::Deferred(sym) => Extent::of_sym(sym),
+            kind => Extent::of(kind),
+        };
+        if self.within_limits(extent, typed.value.span) {
+            typed
+        } else {
+            Typed::error(typed.value.span)
+        }
+    }
+
+    fn within_limits(&mut self, extent: Extent, span: Span) -> bool {
+        let problem = if extent.parts > MAX_VALUE_PARTS {
+            Diagnostic::new(
+                Code::E0606,
+                span,
+                format!("this value would have more than {MAX_VALUE_PARTS} parts"),
+                "built here",
+            )
+            .help("count one part per value, entry and string byte; a constant that doubles another at each step soon passes the limit")
+        } else if extent.depth > MAX_VALUE_DEPTH {
+            Diagnostic::new(
+                Code::E0607,
+                span,
+                format!("this value would nest deeper than {MAX_VALUE_DEPTH} levels"),
+                "built here",
+            )
+            .help("lists, records and run-time expressions built from constants nest; flatten the value")
+        } else {
+            return true;
+        };
+        self.diagnostics.push(problem);
+        false
     }
 
     /// An `entrypoint` string: its interpolated values stay apart from the text (§6.4).
@@ -239,7 +333,7 @@ impl Checker<'_> {
                 StrPart::Interp(e) => CommandPart::Value(self.interpolated(e, env).value),
             })
             .collect();
-        Typed::new(Ty::Str, ValueKind::Command(command), span)
+        self.bounded(Typed::new(Ty::Str, ValueKind::Command(command), span))
     }
 
     fn interpolated(&mut self, e: &Expr, env: &Env) -> Typed {
@@ -575,22 +669,39 @@ impl Checker<'_> {
             }
             Some(Ty::Map(element)) => {
                 let mut entries = Vec::new();
+                let mut extent = Some(Extent::ONE);
                 for field in &block.fields {
                     self.no_label(field.label.as_deref());
                     self.duplicate_key(block, field);
                     let typed = self.expr(&field.value, env, Some(element));
-                    entries.push(entry(&field.key.name, field.key.span, None, typed.value));
+                    if typed.ty == Ty::Error {
+                        extent = None;
+                    }
+                    let new = entry(&field.key.name, field.key.span, None, typed.value);
+                    if self.grow_entry(&mut extent, &new, span) {
+                        entries.push(new);
+                    }
+                }
+                if extent.is_none() {
+                    return Typed::error(span);
                 }
                 Typed::new(Ty::Map(element.clone()), ValueKind::Record(entries), span)
             }
             Some(Ty::Record(fields)) => {
                 let mut entries = Vec::new();
+                let mut extent = Some(Extent::ONE);
                 for field in &block.fields {
                     self.duplicate_key(block, field);
                     match fields.iter().find(|(n, _)| *n == field.key.name) {
                         Some((_, ty)) => {
                             let typed = self.expr(&field.value, env, Some(ty));
-                            entries.push(entry(&field.key.name, field.key.span, None, typed.value));
+                            if typed.ty == Ty::Error {
+                                extent = None;
+                            }
+                            let new = entry(&field.key.name, field.key.span, None, typed.value);
+                            if self.grow_entry(&mut extent, &new, span) {
+                                entries.push(new);
+                            }
                         }
                         None => {
                             let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
@@ -631,15 +742,28 @@ impl Checker<'_> {
                         )),
                     );
                 }
+                if extent.is_none() {
+                    return Typed::error(span);
+                }
                 Typed::new(Ty::Record(fields.clone()), ValueKind::Record(entries), span)
             }
             _ => {
                 let mut entries = Vec::new();
+                let mut extent = Some(Extent::ONE);
                 for field in &block.fields {
                     self.duplicate_key(block, field);
                     let typed = self.expr(&field.value, env, None);
+                    if typed.ty == Ty::Error {
+                        extent = None;
+                    }
                     let label = field.label.as_ref().map(|l| l.value.clone());
-                    entries.push(entry(&field.key.name, field.key.span, label, typed.value));
+                    let new = entry(&field.key.name, field.key.span, label, typed.value);
+                    if self.grow_entry(&mut extent, &new, span) {
+                        entries.push(new);
+                    }
+                }
+                if extent.is_none() {
+                    return Typed::error(span);
                 }
                 Typed::new(Ty::RecordLiteral, ValueKind::Record(entries), span)
             }
@@ -660,6 +784,8 @@ impl Checker<'_> {
             Some(ValueKind::Record(entries)) => entries.clone(),
             _ => Vec::new(),
         };
+        // Replaced entries still count: a bound on what was built, not on what is kept.
+        let mut extent = Some(base.map_or(Extent::ONE, |b| Extent::of(&b.kind)));
         if schema == Schema::Pod {
             let literal = self.record(block, env, None, None, path, block.span);
             return self.pod(literal.value, base, path);
@@ -744,6 +870,9 @@ impl Checker<'_> {
             };
             self.check_range(key, &typed.value, &field_path);
             let new = entry(key, field.key.span, label, typed.value);
+            if !self.grow_entry(&mut extent, &new, block.span) {
+                continue;
+            }
             match previous {
                 Some(i) => {
                     if let Some(slot) = entries.get_mut(i) {

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 impl<'a> Checker<'a> {
     /// `storage_given`: `--storage` gives every built workflow a storage.
     pub(super) fn all_items(&mut self, storage_given: bool) {
+        self.constants_in_order();
         let program = self.program;
         for (module_id, module) in program.modules() {
             for (index, item) in module.items().iter().enumerate() {
@@ -33,6 +34,83 @@ impl<'a> Checker<'a> {
         }
         self.workflow_calls(storage_given);
         self.unused_imports();
+    }
+
+    /// Evaluates every constant and cluster after the items its value names, so that no
+    /// evaluation recurses through a chain of them (80,000 chained constants overflowed the
+    /// stack). The members of a cycle are reported once (E0104) and are errors to their users;
+    /// their bodies are still checked.
+    fn constants_in_order(&mut self) {
+        let program = self.program;
+        let items: Vec<(ItemRef, &Item)> = program
+            .modules()
+            .flat_map(|(module, m)| {
+                m.items()
+                    .iter()
+                    .enumerate()
+                    .map(move |(index, item)| (ItemRef { module, index }, item))
+            })
+            .filter(|(_, item)| matches!(item.kind, ItemKind::Const(_) | ItemKind::Cluster(_)))
+            .collect();
+        let index: HashMap<ItemRef, usize> = items.iter().enumerate().map(|(i, (r, _))| (*r, i)).collect();
+        let uses: Vec<Vec<usize>> = items
+            .iter()
+            .map(|(item_ref, item)| {
+                let mut named = Vec::new();
+                match &item.kind {
+                    ItemKind::Const(c) => self.items_named(&c.value, item_ref.module, &mut named),
+                    ItemKind::Cluster(c) => {
+                        for expr in c.base.iter().chain(c.body.fields.iter().map(|f| &f.value)) {
+                            self.items_named(expr, item_ref.module, &mut named);
+                        }
+                    }
+                    _ => {}
+                }
+                let mut uses: Vec<usize> = named.iter().filter_map(|r| index.get(r).copied()).collect();
+                uses.sort_unstable();
+                uses.dedup();
+                uses
+            })
+            .collect();
+        let successors = |n: usize| uses.get(n).cloned().unwrap_or_default();
+        let mut in_cycle = HashSet::new();
+        for cycle in crate::dag::cycles(items.len(), successors) {
+            let members: Vec<ItemRef> = cycle.iter().filter_map(|&i| items.get(i)).map(|(r, _)| *r).collect();
+            self.report_item_cycle(&members);
+            for (member, item) in cycle.iter().filter_map(|&i| items.get(i)) {
+                self.memo.insert(*member, Typed::error(item.span));
+                in_cycle.insert(*member);
+            }
+        }
+        for node in crate::dag::postorder(items.len(), successors) {
+            let Some((item_ref, item)) = items.get(node) else {
+                continue;
+            };
+            if in_cycle.contains(item_ref) {
+                self.evaluate(*item_ref, item, None);
+            } else {
+                self.item_value(*item_ref, item.span, None);
+            }
+        }
+    }
+
+    /// The constants and clusters an expression names, directly or as `module.NAME`.
+    fn items_named(&self, expr: &Expr, module: ModuleId, named: &mut Vec<ItemRef>) {
+        let scope = self.scopes.of(module);
+        let mut names = HashSet::new();
+        free_names(expr, &mut names);
+        for name in &names {
+            if let Some(crate::resolve::Def::Item(item)) = scope.and_then(|s| s.get(name)) {
+                named.push(item);
+            }
+        }
+        qualified_names(expr, &mut |base, field| {
+            if let Some(crate::resolve::Def::Module { module, .. }) = scope.and_then(|s| s.get(base)) {
+                if let Some(crate::resolve::Def::Item(item)) = self.scopes.of(module).and_then(|s| s.get(field)) {
+                    named.push(item);
+                }
+            }
+        });
     }
 
     pub(super) fn item(&self, item: ItemRef) -> Option<&'a Item> {
@@ -67,26 +145,48 @@ impl<'a> Checker<'a> {
             }
             _ => None,
         };
-        if retyped.is_none() {
-            if let Some(done) = self.memo.get(&item_ref) {
-                return Typed::with_value(done.ty.clone(), Value::new(done.value.kind.clone(), span));
-            }
+        let done = match retyped {
+            // An error stays one at every use; retyping it would only walk its chain again.
+            Some(ty) => match self.memo.get(&item_ref) {
+                Some(done) if done.ty == Ty::Error => Some(done),
+                _ => self
+                    .retyped
+                    .get(&item_ref)
+                    .and_then(|types| types.iter().find(|(t, _)| t == ty))
+                    .map(|(_, done)| done),
+            },
+            None => self.memo.get(&item_ref),
+        };
+        if let Some(done) = done {
+            return Typed::with_value(done.ty.clone(), Value::new(done.value.kind.clone(), span));
         }
         self.evaluating.push(item_ref);
-        let env = Env::new(item_ref.module, Context::Const);
-        let typed = match &item.kind {
-            ItemKind::Const(c) => {
-                let annotated = c.ty.as_ref().map(|t| self.type_of(t, item_ref.module));
-                self.expr(&c.value, &env, annotated.as_ref().or(retyped))
-            }
-            ItemKind::Cluster(c) => self.cluster(c, &Env::new(item_ref.module, Context::Cluster)),
-            _ => Typed::error(span),
-        };
+        let typed = self.evaluate(item_ref, item, retyped);
         self.evaluating.pop();
-        if retyped.is_none() {
-            self.memo.insert(item_ref, typed.clone());
+        match retyped {
+            Some(ty) => self
+                .retyped
+                .entry(item_ref)
+                .or_default()
+                .push((ty.clone(), typed.clone())),
+            None => {
+                self.memo.insert(item_ref, typed.clone());
+            }
         }
         Typed::with_value(typed.ty, Value::new(typed.value.kind, span))
+    }
+
+    /// The value of a constant or cluster's definition, evaluated now.
+    fn evaluate(&mut self, item_ref: ItemRef, item: &Item, expected: Option<&Ty>) -> Typed {
+        match &item.kind {
+            ItemKind::Const(c) => {
+                let annotated = c.ty.as_ref().map(|t| self.type_of(t, item_ref.module));
+                let env = Env::new(item_ref.module, Context::Const);
+                self.expr(&c.value, &env, annotated.as_ref().or(expected))
+            }
+            ItemKind::Cluster(c) => self.cluster(c, &Env::new(item_ref.module, Context::Cluster)),
+            _ => Typed::error(item.span),
+        }
     }
 
     fn cluster(&mut self, cluster: &ast::Cluster, env: &Env) -> Typed {
@@ -348,9 +448,8 @@ impl<'a> Checker<'a> {
                         .suggest(&name.name, let_spans.keys().copied()),
                     );
                 }
-                if let Some(local) = env.locals.iter().find(|x| x.name == name.name) {
-                    local.used.set(true);
-                }
+                // Through the index: a scan of every local per name was quadratic in a chain.
+                env.lookup(&name.name);
             }
         }
         self.check_return(workflow, returned, &env, item.module);
@@ -723,6 +822,42 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+    }
+}
+
+/// Every `BASE.FIELD` of an expression whose base is a bare name (a module's item, maybe).
+fn qualified_names(expr: &Expr, found: &mut impl FnMut(&str, &str)) {
+    match &expr.kind {
+        ExprKind::Field(base, field) => match &base.kind {
+            ExprKind::Name(name) => found(&name.name, &field.name),
+            _ => qualified_names(base, found),
+        },
+        ExprKind::List(items) => items.iter().for_each(|e| qualified_names(e, found)),
+        ExprKind::Record(block) => block.fields.iter().for_each(|f| qualified_names(&f.value, found)),
+        ExprKind::Unary(_, e) => qualified_names(e, found),
+        ExprKind::Binary(_, a, b) => {
+            qualified_names(a, found);
+            qualified_names(b, found);
+        }
+        ExprKind::If(c, a, b) => {
+            qualified_names(c, found);
+            qualified_names(a, found);
+            qualified_names(b, found);
+        }
+        ExprKind::Call(callee, args) => {
+            qualified_names(callee, found);
+            args.iter().for_each(|a| qualified_names(&a.value, found));
+        }
+        ExprKind::Refine(base, block) => {
+            qualified_names(base, found);
+            block.fields.iter().for_each(|f| qualified_names(&f.value, found));
+        }
+        ExprKind::Str(parts) => parts.iter().for_each(|p| {
+            if let ast::StrPart::Interp(e) = p {
+                qualified_names(e, found);
+            }
+        }),
+        _ => {}
     }
 }
 

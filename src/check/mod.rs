@@ -35,6 +35,8 @@ pub fn check(
         scopes,
         diagnostics,
         memo: HashMap::new(),
+        retyped: HashMap::new(),
+        node_counts: HashMap::new(),
         evaluating: Vec::new(),
         used_imports: HashSet::new(),
     };
@@ -48,6 +50,11 @@ struct Checker<'a> {
     diagnostics: &'a mut Diagnostics,
     /// Constants and clusters already evaluated.
     memo: HashMap<ItemRef, Typed>,
+    /// Unannotated `{ ... }` and `[ ... ]` constants evaluated for the type of a use (§3.2), by
+    /// type: evaluating them again at each use was exponential in a chain of such constants.
+    retyped: HashMap<ItemRef, Vec<(Ty, Typed)>>,
+    /// The nodes each workflow creates when inlined (E0608), counted once.
+    node_counts: HashMap<ItemRef, u64>,
     /// Constants and clusters being evaluated, outermost first: a repeat is a cycle (E0104).
     evaluating: Vec<ItemRef>,
     used_imports: HashSet<ItemRef>,
@@ -67,7 +74,7 @@ impl<'a> Checker<'a> {
         if threads < 2 || items.len() < 2 {
             return items.iter().map(|item| work(self, item)).collect();
         }
-        let (program, scopes, memo) = (self.program, self.scopes, &self.memo);
+        let (program, scopes, memo, retyped) = (self.program, self.scopes, &self.memo, &self.retyped);
         let ranges = crate::parallel::map_ranges(items, threads, |range| {
             let mut diagnostics = Diagnostics::new();
             let mut checker = Checker {
@@ -75,6 +82,8 @@ impl<'a> Checker<'a> {
                 scopes,
                 diagnostics: &mut diagnostics,
                 memo: memo.clone(),
+                retyped: retyped.clone(),
+                node_counts: HashMap::new(),
                 evaluating: Vec::new(),
                 used_imports: HashSet::new(),
             };

@@ -18,6 +18,10 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+/// At most this many nodes (task calls, workflows inlined) in one build (E0608): a workflow that
+/// calls another twice, which calls another twice, doubles them at each level.
+pub const MAX_NODES: u64 = 500_000;
+
 /// What the command line asks to build; `rwfc check` plans everything instead.
 pub enum Targets<'o> {
     Check,
@@ -418,6 +422,10 @@ impl Checker<'_> {
         let ItemKind::Workflow(workflow) = &ast_item.kind else {
             return None;
         };
+        if self.node_count(item) > MAX_NODES {
+            self.too_many_nodes(item, workflow);
+            return None;
+        }
         let params = self.bind_inputs(&workflow.params, item.module, &options.sets);
         let run_id = self.run_id(options, &params, sources);
         let name = self.output_name(&workflow.name, "workflow");
@@ -557,6 +565,7 @@ impl Checker<'_> {
         inherited: &Value,
         build: &mut Build<'_>,
     ) -> Option<Value> {
+        let body_start = build.nodes.len();
         let mut env = Env::new(item.module, Context::Workflow);
         for param in &workflow.params {
             let typed = match args.iter().find(|(n, _)| *n == param.name.name) {
@@ -637,7 +646,9 @@ impl Checker<'_> {
                 }
             }
         }
-        for node in &mut build.nodes {
+        // Only this body's nodes changed: sorting every node of the build at each inlined body
+        // was quadratic.
+        for node in build.nodes.iter_mut().skip(body_start) {
             node.dependencies.sort_unstable();
             node.dependencies.dedup();
         }
@@ -740,6 +751,29 @@ impl Checker<'_> {
             );
             return Typed::error(l.value.span);
         }
+        // The nodes are counted before they are built: a fan-out's elements are known only now.
+        let per_element = match &l.value.kind {
+            ExprKind::Call(callee, _) => match self.callee_kind(callee, scope.env) {
+                Ty::Workflow(inner) => self.node_count(inner),
+                _ => 1,
+            },
+            _ => 0,
+        };
+        let total = (items.len() as u64)
+            .saturating_mul(per_element)
+            .saturating_add(build.nodes.len() as u64);
+        if total > MAX_NODES {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0608,
+                    fan_out.list.span,
+                    format!("this fan-out takes the build to {total} nodes, more than the limit of {MAX_NODES}"),
+                    format!("{} elements of {per_element} nodes each", items.len()),
+                )
+                .help("each node is a Ray cluster of its own; do small pieces of work as Ray tasks inside one job"),
+            );
+            return Typed::error(l.value.span);
+        }
         let mut env = scope.env.clone();
         let mut values = Vec::with_capacity(items.len());
         let mut output_ty = Ty::Error;
@@ -758,6 +792,68 @@ impl Checker<'_> {
         }
         let value = Value::new(ValueKind::List(values), l.value.span);
         Typed::with_value(Ty::List(Box::new(output_ty)), value)
+    }
+
+    /// E0608 on the call of `workflow`'s body that takes its build past the limit.
+    fn too_many_nodes(&mut self, item: ItemRef, workflow: &ast::Workflow) {
+        let env = Env::new(item.module, Context::Workflow);
+        let mut count: u64 = 0;
+        for stmt in &workflow.body {
+            let Stmt::Let(l) = stmt else { continue };
+            let ExprKind::Call(callee, _) = &l.value.kind else {
+                continue;
+            };
+            count = count.saturating_add(match self.callee_kind(callee, &env) {
+                Ty::Task(_) => 1,
+                Ty::Workflow(inner) => self.node_count(inner),
+                _ => 0,
+            });
+            if count > MAX_NODES {
+                let total = self.node_count(item);
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0608,
+                        l.value.span,
+                        format!(
+                            "building `{}` would create {total} nodes, more than the limit of {MAX_NODES}",
+                            workflow.name.name
+                        ),
+                        format!("{count} nodes with this call"),
+                    )
+                    .help("each node is a Ray cluster of its own; do small pieces of work as Ray tasks inside one job"),
+                );
+                return;
+            }
+        }
+    }
+
+    /// The nodes inlining `item` creates, counted from its calls before any is built (memoized;
+    /// saturating, and a workflow that calls itself counts its own calls once).
+    fn node_count(&mut self, item: ItemRef) -> u64 {
+        if let Some(&count) = self.node_counts.get(&item) {
+            return count;
+        }
+        // Marks the workflow while it is counted, so recursion (E0401) ends.
+        self.node_counts.insert(item, 0);
+        let Some(ItemKind::Workflow(workflow)) = self.item(item).map(|i| &i.kind) else {
+            return 0;
+        };
+        let env = Env::new(item.module, Context::Workflow);
+        let mut count: u64 = 0;
+        for stmt in &workflow.body {
+            let Stmt::Let(l) = stmt else { continue };
+            let ExprKind::Call(callee, _) = &l.value.kind else {
+                continue;
+            };
+            let more = match self.callee_kind(callee, &env) {
+                Ty::Task(_) => 1,
+                Ty::Workflow(inner) => self.node_count(inner),
+                _ => 0,
+            };
+            count = count.saturating_add(more);
+        }
+        self.node_counts.insert(item, count);
+        count
     }
 
     fn workflow_output_type(&mut self, item: ItemRef) -> Ty {

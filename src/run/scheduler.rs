@@ -222,7 +222,11 @@ mod tests {
     fn nodes_start_when_their_dependencies_succeeded() {
         let mut s = diamond(&[], 8);
         assert_eq!(s.to_start(), vec![0]);
-        assert_eq!(s.to_start(), Vec::<usize>::new(), "a started node is not handed out twice");
+        assert_eq!(
+            s.to_start(),
+            Vec::<usize>::new(),
+            "a started node is not handed out twice"
+        );
         run(&mut s, 0);
         assert_eq!(s.state(0), Some(&State::Running { job: "job-0".into() }));
         s.ended(0, Outcome::Succeeded);

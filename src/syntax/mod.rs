@@ -29,11 +29,8 @@ pub fn decode(file: FileId, bytes: &[u8], diagnostics: &mut Diagnostics) -> Opti
             Diagnostic::new(
                 Code::E0602,
                 Span::new(file, 0, 0),
-                format!(
-                    "file is {} bytes, more than the limit of {} bytes",
-                    bytes.len(),
-                    MAX_FILE_BYTES
-                ),
+                // The binary reads one byte past the limit, so the length says only "too many".
+                format!("file is larger than the limit of {MAX_FILE_BYTES} bytes"),
                 "this file",
             )
             .help("split the workflow into several files and import them"),
