@@ -123,6 +123,91 @@ pub fn build(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options
     }
 }
 
+/// `rwfc run`: everything `build` does for one workflow (the one `options` names, or the
+/// file's only one), with every parameter given a value, as what running it needs.
+pub fn prepare_run(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], options: &BuildOptions) -> Prepared {
+    let mut diagnostics = Diagnostics::new();
+    let program = load::load(fs, root, main, bytes, &mut diagnostics);
+    let scopes = resolve::resolve(&program, &mut diagnostics);
+    let plan = check::check(&program, &scopes, Targets::Build(options), &mut diagnostics);
+    let run = plan.and_then(|plan| {
+        let mut workflows = plan.workflows;
+        let workflow = match workflows.len() {
+            1 => workflows.remove(0),
+            _ => {
+                let names: Vec<&str> = workflows.iter().map(|w| w.name.as_str()).collect();
+                return Err(UsageError(format!(
+                    "the file has {} workflows ({}); name the one to run with `--workflow NAME`",
+                    names.len(),
+                    names.join(", ")
+                )));
+            }
+        };
+        let unbound: Vec<&str> = workflow
+            .params
+            .iter()
+            .filter(|p| p.bound.is_none())
+            .map(|p| p.name.as_str())
+            .collect();
+        if !unbound.is_empty() {
+            return Err(UsageError(format!(
+                "a run needs a value for every parameter: give {} with `--set NAME=VALUE`",
+                unbound.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let jobs = emit_nodes(&workflow, options, &program.sources, parallel::available_threads(), &mut diagnostics, |job| job);
+        Ok(run_plan(workflow, jobs))
+    });
+    Prepared {
+        sources: program.sources,
+        diagnostics: diagnostics.into_sorted(),
+        run,
+    }
+}
+
+/// The result of preparing a run: meaningful only without errors.
+pub struct Prepared {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub run: Result<run::RunPlan, UsageError>,
+}
+
+fn run_plan(workflow: WorkflowPlan, jobs: Vec<EmittedJob>) -> run::RunPlan {
+    let params = workflow
+        .params
+        .iter()
+        .filter_map(|p| Some((p.name.clone(), emit::manifest::value_json(p.bound.as_ref()?))))
+        .collect();
+    let nodes = workflow
+        .nodes
+        .into_iter()
+        .zip(jobs)
+        .map(|(node, job)| run::RunNode {
+            outputs: node
+                .outputs
+                .iter()
+                .filter_map(|(name, uri)| match &uri.kind {
+                    value::ValueKind::Str(uri) => Some((name.clone(), uri.clone())),
+                    _ => None,
+                })
+                .collect(),
+            name: node.name,
+            task: node.task,
+            dependencies: node.dependencies,
+            rayjob: job.rayjob,
+            runtime_env: job.runtime_env.unwrap_or_else(|| serde_json::json!({})),
+            deferred: job.deferred,
+        })
+        .collect();
+    run::RunPlan {
+        workflow: workflow.name,
+        // Every parameter is bound, so the build computed one, unless `--run-id` gave it.
+        run_id: workflow.run_id.unwrap_or_default(),
+        params,
+        nodes,
+    }
+}
+
 /// `rwfc graph`: the DAG of the workflow `options` names (or of every workflow of the file).
 pub fn graph(
     fs: &dyn FileSystem,
