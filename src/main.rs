@@ -148,6 +148,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
+    if let Command::Build { sets, report, .. } | Command::Graph { sets, report, .. } = &cli.command {
+        if let Some(name) = repeated_set(sets) {
+            return fail(
+                report,
+                &format!("`--set {name}` is given more than once; give each parameter one value"),
+            );
+        }
+    }
     match cli.command {
         Command::Explain { code } => explain(&code),
         Command::Check { files, report } => check(&files, &report),
@@ -200,6 +208,12 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
         _ => Err(format!("`{text}` is not NAME=VALUE")),
     }
+}
+
+/// The first parameter that `--set` binds twice: the later value must not win silently.
+fn repeated_set(sets: &[(String, String)]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    sets.iter().map(|(name, _)| name.as_str()).find(|name| !seen.insert(*name))
 }
 
 /// A file read, with the root it is compiled in and its path relative to that root.
