@@ -22,7 +22,20 @@ impl Checker<'_> {
             return typed;
         };
         if !typed.ty.assignable_to(expected) {
-            self.diagnostics.push(mismatch(expr.span, expected, &typed.ty));
+            let mut d = mismatch(expr.span, expected, &typed.ty);
+            if (expected, &typed.ty) == (&Ty::Duration, &Ty::Quantity) {
+                // `timeout = 90m` is ninety thousandths, not an hour and a half; a constant's
+                // value shows the milli suffix in its canonical form.
+                let written = self.program.sources.snippet(typed.value.span);
+                let help = crate::quantity::milli_for_minutes_help(written).or_else(|| match &typed.value.kind {
+                    ValueKind::Quantity(q) => crate::quantity::milli_for_minutes_help(&q.canonical()),
+                    _ => None,
+                });
+                if let Some(help) = help {
+                    d = d.help(help);
+                }
+            }
+            self.diagnostics.push(d);
             return Typed::error(expr.span);
         }
         let kind = match (&typed.value.kind, &typed.ty, expected) {
