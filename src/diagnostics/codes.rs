@@ -76,6 +76,7 @@ codes! {
     E0518 => "`submitter` set outside K8sJobMode, or an unknown `submission_mode`",
     E0519 => "a runtime env string or `ray_start_params` entry that a pod's bash would expand or split",
     E0520 => "a resource request or limit that Kubernetes rejects",
+    E0521 => "a `ray_start_params` value that `ray start` cannot read as the integer its option takes",
     E0601 => "nesting too deep",
     E0602 => "file too large",
     E0603 => "too many imported files",

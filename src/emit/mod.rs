@@ -1079,6 +1079,7 @@ impl Emitter<'_> {
                 );
             }
             if let Some(text) = text {
+                self.integer_start_param(entry, &text);
                 if !shell::is_one_bash_word(&text) {
                     self.error(
                         Code::E0519,

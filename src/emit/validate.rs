@@ -161,6 +161,35 @@ impl Emitter<'_> {
         }
     }
 
+    /// E0521 for a `ray_start_params` value that `ray start` cannot read as the integer its
+    /// option takes, written as `text`.
+    pub(super) fn integer_start_param(&mut self, entry: &Entry, text: &str) {
+        if !INTEGER_START_PARAMS.contains(&entry.key.as_str()) || is_python_int(text) {
+            return;
+        }
+        let key = &entry.key;
+        let help = match key.as_str() {
+            "memory" | "object-store-memory" => {
+                format!("`{key}` is a whole number of bytes: give an integer or a quantity such as `16Gi`")
+            }
+            "num-cpus" | "num-gpus" => format!(
+                "give a whole number (`\"{key}\" = \"0\"` keeps work off the node); ask for fractions per task or actor in the job instead, as in `@ray.remote({}=0.5)`",
+                key.replace('-', "_")
+            ),
+            _ => format!("give a whole number, such as `\"{key}\" = \"8000\"`"),
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E0521,
+                entry.value.span,
+                format!("`ray start --{key}` takes an integer, so \"{text}\" makes every pod of the group fail to start"),
+                "not an integer",
+            )
+            .label(entry.key_span, "an integer option of `ray start`")
+            .help(help),
+        );
+    }
+
     /// E0520 for what Kubernetes rejects in a container's resources, on the values as written:
     /// names that are not resource names, negative amounts, fractions of extended resources, and
     /// requests above limits (extended resources, which must be equal, are E0507's).
@@ -223,6 +252,36 @@ impl Emitter<'_> {
             }
         }
     }
+}
+
+/// The `ray start` options that Ray's command line reads as integers (`type=int` in
+/// `python/ray/scripts/scripts.py`): any other text makes `ray start`, and so the pod, fail.
+const INTEGER_START_PARAMS: &[&str] = &[
+    "num-cpus",
+    "num-gpus",
+    "memory",
+    "object-store-memory",
+    "port",
+    "gcs-server-port",
+    "node-manager-port",
+    "object-manager-port",
+    "min-worker-port",
+    "max-worker-port",
+    "ray-client-server-port",
+    "dashboard-port",
+    "dashboard-grpc-port",
+    "dashboard-agent-listen-port",
+    "dashboard-agent-grpc-port",
+    "runtime-env-agent-port",
+    "metrics-agent-port",
+    "metrics-export-port",
+];
+
+/// Whether Python's `int()` (which Ray's command line uses) reads `text`.
+fn is_python_int(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    !digits.is_empty()
+        && digits.split('_').all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The entries of `requests` or `limits` under their Kubernetes names.
