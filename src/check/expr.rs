@@ -705,6 +705,12 @@ impl Checker<'_> {
             } else if let Some(label) = &field.label {
                 self.duplicate_group(block, field, label);
             }
+            let key = if schema == Schema::Resources {
+                self.duplicate_resource(block, field);
+                crate::types::resource_key(key)
+            } else {
+                key
+            };
             let previous = entries.iter().position(|e| e.key == key && e.label == label);
             let merges = matches!(field.value.kind, ExprKind::Record(_));
             let typed = match (&field.value.kind, &ty) {
@@ -837,6 +843,29 @@ impl Checker<'_> {
                 )
                 .label(first.span, "first group with this name")
                 .help("KubeRay needs a unique name per group; rename one, or put all its fields in one block"),
+            );
+        }
+    }
+
+    /// E0102 for two spellings of one Kubernetes resource in one block (`gpu` and
+    /// `"nvidia.com/gpu"`): neither may win silently.
+    fn duplicate_resource(&mut self, block: &Block, field: &crate::ast::Field) {
+        let name = crate::types::resource_name(&field.key.name);
+        let first = block
+            .fields
+            .iter()
+            .take_while(|f| f.key.span != field.key.span)
+            .find(|f| f.key.name != field.key.name && crate::types::resource_name(&f.key.name) == name);
+        if let Some(first) = first {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0102,
+                    field.key.span,
+                    format!("`{name}` is set twice in one block, as `{}` and `{}`", first.key.name, field.key.name),
+                    "same resource again",
+                )
+                .label(first.key.span, "first set here")
+                .help(format!("`{}` and `{}` are one Kubernetes resource; keep one of them", first.key.name, field.key.name)),
             );
         }
     }

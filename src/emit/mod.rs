@@ -17,6 +17,7 @@ use crate::names::{self, normalise, shorten, MAX_LABEL_VALUE};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
 use crate::pod::check_pod_spec;
 use crate::source::{SourceMap, Span};
+use crate::types::resource_name;
 use crate::value::{CommandPart, Entry, Sym, Value, ValueKind};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
@@ -119,16 +120,6 @@ fn text(value: Option<&Value>) -> Option<&str> {
 
 fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-/// The Kubernetes name of a resource key.
-fn resource_name(key: &str) -> &str {
-    match key {
-        "mem" => "memory",
-        "gpu" => "nvidia.com/gpu",
-        "ephemeral_storage" => "ephemeral-storage",
-        other => other,
-    }
 }
 
 /// The existing cluster a task runs on, from `existing_cluster` or `address`.

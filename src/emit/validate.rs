@@ -2,10 +2,11 @@
 //! (resources, labels, annotations, env names, RayJob names): the CRD schema cannot tell, and
 //! KubeRay only finds out when it creates the pods.
 
-use super::{entries, field, resource_name, Emitter, MANAGED_BY};
+use super::{entries, field, Emitter, MANAGED_BY};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::names::{self, normalise, shorten, MAX_RAYJOB_NAME};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
+use crate::types::resource_name;
 use crate::value::{Entry, Value, ValueKind};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
