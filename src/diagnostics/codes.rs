@@ -85,6 +85,7 @@ codes! {
     W0501 => "autoscaling group that can never grow (`max_replicas` unset)",
     W0502 => "shell syntax in the literal text of a K8sJobMode or SidecarMode entrypoint",
     W0503 => "task-level resource that no node receives",
+    W0504 => "memory or ephemeral storage below 1Mi: a number without a unit is bytes",
 }
 
 impl Code {

@@ -64,11 +64,12 @@ pub fn rayjob(
 ) -> EmittedJob {
     let mut emitter = Emitter {
         node,
+        sources,
         version: options.kuberay,
         diagnostics: Vec::new(),
         deferred: Vec::new(),
     };
-    let rayjob = emitter.build(workflow, options, sources);
+    let rayjob = emitter.build(workflow, options);
     for mut diagnostic in emitter.diagnostics {
         // A problem inside a task's definition shows which call of the task it comes from.
         let in_call = diagnostic.span().is_none_or(|span| node.call_span.contains(span));
@@ -92,6 +93,8 @@ pub fn rayjob(
 
 struct Emitter<'a> {
     node: &'a Node,
+    /// The program's text, for diagnostics that quote a value as it was written.
+    sources: &'a SourceMap,
     version: KubeRayVersion,
     diagnostics: Vec<Diagnostic>,
     deferred: Vec<DeferredField>,
@@ -153,7 +156,7 @@ impl Emitter<'_> {
             .push(Diagnostic::new(code, span, message, label).help(help));
     }
 
-    fn build(&mut self, workflow: &WorkflowPlan, options: &BuildOptions, sources: &SourceMap) -> Json {
+    fn build(&mut self, workflow: &WorkflowPlan, options: &BuildOptions) -> Json {
         let node = self.node;
         let config = Some(&node.config);
         let ray = field(config, "ray");
@@ -194,7 +197,7 @@ impl Emitter<'_> {
         }
         let labels = self.labels(workflow, config, settings);
         let mut annotations = BTreeMap::new();
-        let location = sources.file(node.call_span.file).map(|f| {
+        let location = self.sources.file(node.call_span.file).map(|f| {
             let (line, _) = f.line_column(node.call_span.start as usize);
             format!("{}:{line}", f.name())
         });

@@ -6,6 +6,7 @@ use super::{entries, field, Emitter, MANAGED_BY};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::names::{self, normalise, shorten, MAX_RAYJOB_NAME};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
+use crate::quantity::Quantity;
 use crate::types::resource_name;
 use crate::value::{Entry, Value, ValueKind};
 use serde_json::Value as Json;
@@ -191,6 +192,31 @@ impl Emitter<'_> {
         );
     }
 
+    /// W0504 for memory or ephemeral storage below 1Mi: a number without a unit is bytes, so
+    /// `mem = 32` is 32 bytes and `mem = 1.5` is 1500m bytes, never what was meant.
+    fn tiny_bytes(&mut self, name: &str, entry: &Entry, q: &Quantity) {
+        let smallest = Quantity::from_int(1 << 20);
+        if !matches!(name, "memory" | "ephemeral-storage") || q.is_zero() || q.is_negative() || *q >= smallest {
+            return;
+        }
+        let written = self.sources.snippet(entry.value.span).trim();
+        let plain = !written.is_empty() && written.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'_');
+        let help = if plain {
+            format!("a number without a unit is bytes; did you mean `{} = {written}Gi`?", entry.key)
+        } else {
+            "give the amount with a binary unit, such as `512Mi` or `32Gi`".to_owned()
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::W0504,
+                entry.value.span,
+                format!("`{}` is {} bytes, far too little for a container", entry.key, q.canonical()),
+                format!("{} bytes", q.canonical()),
+            )
+            .help(help),
+        );
+    }
+
     /// E0520 for what Kubernetes rejects in a container's resources, on the values as written:
     /// names that are not resource names, negative amounts, fractions of extended resources, and
     /// requests above limits (extended resources, which must be equal, are E0507's).
@@ -211,6 +237,7 @@ impl Emitter<'_> {
             let ValueKind::Quantity(q) = &entry.value.kind else {
                 continue;
             };
+            self.tiny_bytes(name, entry, q);
             if q.is_negative() {
                 self.error(
                     Code::E0520,
