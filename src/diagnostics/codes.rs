@@ -86,6 +86,8 @@ codes! {
     W0502 => "shell syntax in the literal text of a K8sJobMode or SidecarMode entrypoint",
     W0503 => "task-level resource that no node receives",
     W0504 => "memory or ephemeral storage below 1Mi: a number without a unit is bytes",
+    W0505 => "head without resource requests or limits (a BestEffort pod)",
+    W0506 => "task-level GPU request that reaches the head as well as the workers",
 }
 
 impl Code {

@@ -995,6 +995,7 @@ impl Emitter<'_> {
             groups.push(group);
         }
         self.unreceived_resources(task_requests, task_limits, &receivers);
+        self.gpus_on_head(task_requests, task_limits, &receivers);
         if !groups.is_empty() {
             cluster.insert("workerGroupSpecs".into(), Json::Array(groups));
         }
@@ -1073,8 +1074,9 @@ impl Emitter<'_> {
                 );
             }
             if let Some(text) = text {
-                self.integer_start_param(entry, &text);
-                if !shell::is_one_bash_word(&text) {
+                if shell::is_one_bash_word(&text) {
+                    self.integer_start_param(entry, &text);
+                } else {
                     self.error(
                         Code::E0519,
                         entry.value.span,
@@ -1141,6 +1143,12 @@ impl Emitter<'_> {
         let container_pointer = format!("{pointer}/template/spec/containers/0");
         let merged_requests = merge_resources(task_requests, node_requests);
         let merged_limits = merge_resources(task_limits, node_limits);
+        let unresourced = [&merged_requests, &merged_limits]
+            .iter()
+            .all(|r| entries(r.as_ref()).iter().all(|e| matches!(e.value.kind, ValueKind::None)));
+        if role == "ray-head" && !template_sets_resources && unresourced {
+            self.best_effort_head(config, node);
+        }
         let resources = self.resources(
             merged_requests.as_ref(),
             merged_limits.as_ref(),

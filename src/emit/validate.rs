@@ -217,6 +217,98 @@ impl Emitter<'_> {
         );
     }
 
+    /// W0505 for a head that nothing gives resources: a BestEffort pod, first to be evicted,
+    /// on which Ray counts every CPU and all the memory of the node it lands on.
+    pub(super) fn best_effort_head(&mut self, config: Option<&Value>, head: Option<&Value>) {
+        // The key `head` (or `ray`) rather than the whole block, which can be long.
+        let key_span = |record: Option<&Value>, key: &str| entries(record).iter().find(|e| e.key == key).map(|e| e.key_span);
+        let span = head
+            .and_then(|_| key_span(field(config, "ray"), "head"))
+            .or_else(|| key_span(config, "ray"))
+            .unwrap_or(self.node.task_span);
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::W0505,
+                span,
+                "the head pod has no resource requests or limits: Kubernetes runs it as BestEffort, and Ray counts every CPU of its node",
+                "head without resources",
+            )
+            .help("give the head `requests { cpu = 2, mem = 8Gi }`, or the task `requests`, which reach every node"),
+        );
+    }
+
+    /// W0506 for a task-level GPU that reaches the head as well as the workers: each node
+    /// merges the task's resources, so a head that sets no GPU of its own takes them too, and
+    /// the cluster asks for more GPUs than the job uses. `receivers` are the head, then the
+    /// worker groups, each with whether its template's resources replace the task's.
+    pub(super) fn gpus_on_head(
+        &mut self,
+        requests: Option<&Value>,
+        limits: Option<&Value>,
+        receivers: &[(bool, Option<&Value>)],
+    ) {
+        let Some(((head_skips, head), workers)) = receivers.split_first() else {
+            return;
+        };
+        if *head_skips || workers.is_empty() {
+            return;
+        }
+        fn own<'v>(node: Option<&'v Value>, key: &str) -> Option<&'v Value> {
+            field(field(node, "requests"), key).or(field(field(node, "limits"), key))
+        }
+        let count = |value: &Value| match &value.kind {
+            ValueKind::Quantity(q) => q.to_integer_string().parse::<i64>().ok(),
+            _ => None,
+        };
+        let gpus: Vec<&Entry> = [requests, limits]
+            .into_iter()
+            .flat_map(entries)
+            .filter(|e| resource_name(&e.key).ends_with("gpu"))
+            .collect();
+        for (index, task) in gpus.iter().enumerate() {
+            // A key in both task-level `requests` and `limits` is one resource.
+            if gpus[..index].iter().any(|e| e.key == task.key) || own(*head, &task.key).is_some() {
+                continue;
+            }
+            let Some(on_head) = count(&task.value).filter(|n| *n > 0) else {
+                continue;
+            };
+            let total = workers.iter().try_fold(on_head, |sum, (skips, worker)| {
+                let per_worker = match own(*worker, &task.key) {
+                    Some(value) => count(value)?,
+                    None if *skips => 0,
+                    None => on_head,
+                };
+                let replicas = field(*worker, "replicas").or(field(*worker, "min_replicas"));
+                let replicas = match replicas.map(|r| &r.kind) {
+                    Some(ValueKind::Int(n)) => *n,
+                    None => 1,
+                    Some(_) => return None,
+                };
+                sum.checked_add(per_worker.checked_mul(replicas)?)
+            });
+            let key = &task.key;
+            let message = match total {
+                Some(total) => format!(
+                    "the task-level `{key}` reaches the head too: the cluster asks for {total} `{key}` in total, {on_head} of them on the head"
+                ),
+                None => format!("the task-level `{key}` reaches the head too: the head asks for {on_head} besides the workers'"),
+            };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::W0506,
+                    task.value.span,
+                    message,
+                    "reaches the head too",
+                )
+                .help(format!(
+                    "Ray runs the job's GPU work on the workers: put `{0}` in the worker groups' `requests`, or give the head `requests {{ {0} = 0 }}`",
+                    task.key
+                )),
+            );
+        }
+    }
+
     /// E0520 for what Kubernetes rejects in a container's resources, on the values as written:
     /// names that are not resource names, negative amounts, fractions of extended resources, and
     /// requests above limits (extended resources, which must be equal, are E0507's).
