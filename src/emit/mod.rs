@@ -756,6 +756,7 @@ impl Emitter<'_> {
                     }
                 }
                 key => {
+                    self.local_paths(entry);
                     if let Some(json) = self.plain_json(&entry.value, key) {
                         env.insert(key.to_owned(), json);
                     }

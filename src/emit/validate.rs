@@ -309,6 +309,30 @@ impl Emitter<'_> {
         }
     }
 
+    /// E0515 for a local path in `working_dir` or `py_modules`: under KubeRay the job is
+    /// submitted from a pod (the submitter, or the operator itself), so a local path names a
+    /// directory of that pod, never one of the machine that ran rwfc; nothing uploads it.
+    pub(super) fn local_paths(&mut self, entry: &Entry) {
+        let paths: Vec<&Value> = match (entry.key.as_str(), &entry.value.kind) {
+            ("working_dir", ValueKind::Str(_)) => vec![&entry.value],
+            ("py_modules", ValueKind::List(items)) => items.iter().collect(),
+            _ => return,
+        };
+        for path in paths {
+            let ValueKind::Str(text) = &path.kind else { continue };
+            if text.contains("://") {
+                continue;
+            }
+            self.error(
+                Code::E0515,
+                path.span,
+                format!("`runtime_env.{}` names the local path {text:?}, which KubeRay never uploads", entry.key),
+                "a path of the submitting pod",
+                "KubeRay submits the job from a pod, where this path is resolved; give a remote URI of a zip archive (`s3://bucket/code.zip`, `gs://...`, `https://.../code.zip`) or bake the code into the image",
+            );
+        }
+    }
+
     /// E0520 for what Kubernetes rejects in a container's resources, on the values as written:
     /// names that are not resource names, negative amounts, fractions of extended resources, and
     /// requests above limits (extended resources, which must be equal, are E0507's).
