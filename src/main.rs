@@ -327,8 +327,23 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
             flags,
             &format!("cannot write `{}`: {error}", output.join(&workflow.name).display()),
         ),
-        None => ExitCode::SUCCESS,
+        None => {
+            for workflow in &workflows {
+                eprintln!("wrote {}/: {}", output.join(&workflow.name).display(), summary(workflow));
+            }
+            ExitCode::SUCCESS
+        }
     }
+}
+
+/// What a workflow folder holds: `3 RayJobs, 1 deferred`.
+fn summary(workflow: &rwfc::BuiltWorkflow) -> String {
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut text = count(workflow.rayjobs.len(), "RayJob");
+    if !workflow.deferred.is_empty() {
+        text.push_str(&format!(", {} deferred", workflow.deferred.len()));
+    }
+    text
 }
 
 fn graph(file: &Path, options: &rwfc::BuildOptions, format: rwfc::graph::Format, flags: &Report) -> ExitCode {
