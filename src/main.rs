@@ -259,7 +259,9 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
 /// The first parameter that `--set` binds twice: the later value must not win silently.
 fn repeated_set(sets: &[(String, String)]) -> Option<&str> {
     let mut seen = std::collections::HashSet::new();
-    sets.iter().map(|(name, _)| name.as_str()).find(|name| !seen.insert(*name))
+    sets.iter()
+        .map(|(name, _)| name.as_str())
+        .find(|name| !seen.insert(*name))
 }
 
 /// A file read, with the root it is compiled in and its path relative to that root.
@@ -375,7 +377,11 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
         ),
         None => {
             for workflow in &workflows {
-                eprintln!("wrote {}/: {}", output.join(&workflow.name).display(), summary(workflow));
+                eprintln!(
+                    "wrote {}/: {}",
+                    output.join(&workflow.name).display(),
+                    summary(workflow)
+                );
             }
             ExitCode::SUCCESS
         }

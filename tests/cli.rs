@@ -29,7 +29,11 @@ fn explain_needs_a_code_or_list() {
 
 #[test]
 fn completions_complete_every_subcommand_in_each_shell() {
-    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef rwfc"), ("fish", "complete -c rwfc")] {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef rwfc"),
+        ("fish", "complete -c rwfc"),
+    ] {
         let output = rwfc(&["completions", shell]);
         assert!(output.status.success(), "{shell}");
         let script = String::from_utf8_lossy(&output.stdout);

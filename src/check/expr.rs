@@ -861,11 +861,17 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::E0102,
                     field.key.span,
-                    format!("`{name}` is set twice in one block, as `{}` and `{}`", first.key.name, field.key.name),
+                    format!(
+                        "`{name}` is set twice in one block, as `{}` and `{}`",
+                        first.key.name, field.key.name
+                    ),
                     "same resource again",
                 )
                 .label(first.key.span, "first set here")
-                .help(format!("`{}` and `{}` are one Kubernetes resource; keep one of them", first.key.name, field.key.name)),
+                .help(format!(
+                    "`{}` and `{}` are one Kubernetes resource; keep one of them",
+                    first.key.name, field.key.name
+                )),
             );
         }
     }

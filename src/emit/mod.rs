@@ -1144,9 +1144,11 @@ impl Emitter<'_> {
         let container_pointer = format!("{pointer}/template/spec/containers/0");
         let merged_requests = merge_resources(task_requests, node_requests);
         let merged_limits = merge_resources(task_limits, node_limits);
-        let unresourced = [&merged_requests, &merged_limits]
-            .iter()
-            .all(|r| entries(r.as_ref()).iter().all(|e| matches!(e.value.kind, ValueKind::None)));
+        let unresourced = [&merged_requests, &merged_limits].iter().all(|r| {
+            entries(r.as_ref())
+                .iter()
+                .all(|e| matches!(e.value.kind, ValueKind::None))
+        });
         if role == "ray-head" && !template_sets_resources && unresourced {
             self.best_effort_head(config, node);
         }

@@ -184,7 +184,9 @@ impl Emitter<'_> {
             Diagnostic::new(
                 Code::E0521,
                 entry.value.span,
-                format!("`ray start --{key}` takes an integer, so \"{text}\" makes every pod of the group fail to start"),
+                format!(
+                    "`ray start --{key}` takes an integer, so \"{text}\" makes every pod of the group fail to start"
+                ),
                 "not an integer",
             )
             .label(entry.key_span, "an integer option of `ray start`")
@@ -202,7 +204,10 @@ impl Emitter<'_> {
         let written = self.sources.snippet(entry.value.span).trim();
         let plain = !written.is_empty() && written.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'_');
         let help = if plain {
-            format!("a number without a unit is bytes; did you mean `{} = {written}Gi`?", entry.key)
+            format!(
+                "a number without a unit is bytes; did you mean `{} = {written}Gi`?",
+                entry.key
+            )
         } else {
             "give the amount with a binary unit, such as `512Mi` or `32Gi`".to_owned()
         };
@@ -210,7 +215,11 @@ impl Emitter<'_> {
             Diagnostic::new(
                 Code::W0504,
                 entry.value.span,
-                format!("`{}` is {} bytes, far too little for a container", entry.key, q.canonical()),
+                format!(
+                    "`{}` is {} bytes, far too little for a container",
+                    entry.key,
+                    q.canonical()
+                ),
                 format!("{} bytes", q.canonical()),
             )
             .help(help),
@@ -221,7 +230,8 @@ impl Emitter<'_> {
     /// on which Ray counts every CPU and all the memory of the node it lands on.
     pub(super) fn best_effort_head(&mut self, config: Option<&Value>, head: Option<&Value>) {
         // The key `head` (or `ray`) rather than the whole block, which can be long.
-        let key_span = |record: Option<&Value>, key: &str| entries(record).iter().find(|e| e.key == key).map(|e| e.key_span);
+        let key_span =
+            |record: Option<&Value>, key: &str| entries(record).iter().find(|e| e.key == key).map(|e| e.key_span);
         let span = head
             .and_then(|_| key_span(field(config, "ray"), "head"))
             .or_else(|| key_span(config, "ray"))
@@ -425,7 +435,9 @@ const INTEGER_START_PARAMS: &[&str] = &[
 fn is_python_int(text: &str) -> bool {
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
     !digits.is_empty()
-        && digits.split('_').all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
+        && digits
+            .split('_')
+            .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The entries of `requests` or `limits` under their Kubernetes names.
