@@ -1,6 +1,6 @@
 //! `rwfc graph`: a workflow's DAG as Graphviz DOT or a Mermaid flowchart (language reference
-//! §9), one box per task call labelled `<node> (<task>)` with its worker counts, deferred
-//! counts shown as their expression.
+//! §9), one box per task call labelled `<node> (<task>)` with its worker counts (and their
+//! `(min–max)` bounds when they differ), deferred counts shown as their expression.
 
 use crate::plan::{Node, WorkflowPlan};
 use crate::value::{Value, ValueKind};
@@ -28,7 +28,15 @@ fn worker_counts(node: &Node) -> Vec<String> {
                 .get("replicas")
                 .or_else(|| e.value.get("min_replicas"))
                 .map_or_else(|| "1".to_owned(), size);
-            format!("{}: {count}", e.label.as_deref().unwrap_or_default())
+            // Unset bounds are `replicas` itself (§4.3): a range shows only when one differs.
+            let bound = |key: &str| e.value.get(key).map_or_else(|| count.clone(), size);
+            let (min, max) = (bound("min_replicas"), bound("max_replicas"));
+            let range = if min == count && max == count {
+                String::new()
+            } else {
+                format!(" ({min}–{max})")
+            };
+            format!("{}: {count}{range}", e.label.as_deref().unwrap_or_default())
         })
         .collect()
 }
@@ -137,7 +145,13 @@ mod tests {
     use std::path::Path;
 
     fn draw(format: Format) -> String {
-        let source = "task t() {\n  image = \"i\"\n  entrypoint = \"e\"\n  ray { worker \"a\\nb\\\"c\\u{1b}<d>#e\" { replicas = 2 } }\n}\nworkflow w() {\n  let n = t()\n}\n";
+        draw_source(
+            "task t() {\n  image = \"i\"\n  entrypoint = \"e\"\n  ray { worker \"a\\nb\\\"c\\u{1b}<d>#e\" { replicas = 2 } }\n}\nworkflow w() {\n  let n = t()\n}\n",
+            format,
+        )
+    }
+
+    fn draw_source(source: &str, format: Format) -> String {
         let graphed = crate::graph(
             &crate::load::NoFiles,
             Path::new("/graph"),
@@ -161,5 +175,28 @@ mod tests {
         for text in [dot, mermaid] {
             assert!(text.lines().all(|line| !line.chars().any(char::is_control)), "{text}");
         }
+    }
+
+    #[test]
+    fn worker_ranges_show_when_bounds_differ_from_replicas() {
+        let source = "task t(n: int) {
+  image = \"i\"
+  entrypoint = \"e\"
+  ray {
+    enable_autoscaling = true
+    worker \"fixed\" { replicas = 3 }
+    worker \"elastic\" { replicas = 2, min_replicas = 1, max_replicas = 5 }
+    worker \"sized\" { replicas = clamp(n, 1, 4), max_replicas = 4 }
+  }
+}
+workflow w(n: int) {
+  let x = t(n = n)
+}
+";
+        let mermaid = draw_source(source, Format::Mermaid);
+        assert!(
+            mermaid.contains("fixed: 3<br/>elastic: 2 (1–5)<br/>sized: clamp(n, 1, 4) (clamp(n, 1, 4)–4)"),
+            "{mermaid}"
+        );
     }
 }

@@ -155,7 +155,14 @@ pub fn prepare_run(fs: &dyn FileSystem, root: &Path, main: &str, bytes: &[u8], o
                 unbound.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
             )));
         }
-        let jobs = emit_nodes(&workflow, options, &program.sources, parallel::available_threads(), &mut diagnostics, |job| job);
+        let jobs = emit_nodes(
+            &workflow,
+            options,
+            &program.sources,
+            parallel::available_threads(),
+            &mut diagnostics,
+            |job| job,
+        );
         Ok(run_plan(workflow, jobs))
     });
     Prepared {

@@ -3,7 +3,7 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use rwfc::diagnostics::{render, Code, Severity};
 use rwfc::load::FileSystem;
 use std::io::{self, IsTerminal, Write};
@@ -24,6 +24,8 @@ struct Cli {
 /// How diagnostics are reported, and where imports may reach.
 #[derive(clap::Args)]
 struct Report {
+    /// How to write diagnostics: `human` (with source excerpts), `short` (one line each) or
+    /// `json` (one object per line).
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
     /// Fail (exit 1) on warnings too.
@@ -32,6 +34,7 @@ struct Report {
     /// The compilation root imports must stay inside (default: each file's directory).
     #[arg(long)]
     root: Option<PathBuf>,
+    /// When to colour diagnostics (`auto`: on a terminal, unless `NO_COLOR` is set).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
 }
@@ -79,10 +82,12 @@ enum Command {
     },
     /// Draw a workflow's DAG: one box per task call with its worker counts.
     Graph {
+        /// The `.rwf` file whose workflows to draw.
         file: PathBuf,
         /// Draw only this workflow (default: every workflow of the file).
         #[arg(long)]
         workflow: Option<String>,
+        /// `dot` for Graphviz, or `mermaid`.
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
         /// Bind a parameter: `NAME=VALUE`.
@@ -92,7 +97,27 @@ enum Command {
         report: Report,
     },
     /// Print the long explanation of a diagnostic code, e.g. `rwfc explain E0202`.
-    Explain { code: String },
+    Explain {
+        /// The code to explain, such as `E0202` or `W0001`.
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every code with its one-line title instead.
+        #[arg(long, conflicts_with = "code")]
+        list: bool,
+    },
+    /// Print a completion script for a shell, e.g. `rwfc completions bash > /etc/bash_completion.d/rwfc`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -168,8 +193,37 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
+    if let Command::Build { sets, report, .. } | Command::Graph { sets, report, .. } = &cli.command {
+        if let Some(name) = repeated_set(sets) {
+            return fail(
+                report,
+                &format!("`--set {name}` is given more than once; give each parameter one value"),
+            );
+        }
+    }
     match cli.command {
-        Command::Explain { code } => explain(&code),
+        Command::Explain { list: true, .. } => {
+            let list: String = Code::ALL
+                .iter()
+                .map(|code| format!("{}  {}\n", code.as_str(), code.title()))
+                .collect();
+            // A closed pipe (`rwfc explain --list | head`) is not an error.
+            let _ = io::stdout().lock().write_all(list.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Command::Explain { code, .. } => explain(code.as_deref().unwrap_or_default()),
+        Command::Completions { shell } => {
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            // Generated into memory: clap_complete panics when it cannot write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rwfc", &mut script);
+            let _ = io::stdout().lock().write_all(&script);
+            ExitCode::SUCCESS
+        }
         Command::Check { files, report } => check(&files, &report),
         Command::Graph {
             file,
@@ -221,6 +275,14 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
         _ => Err(format!("`{text}` is not NAME=VALUE")),
     }
+}
+
+/// The first parameter that `--set` binds twice: the later value must not win silently.
+fn repeated_set(sets: &[(String, String)]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    sets.iter()
+        .map(|(name, _)| name.as_str())
+        .find(|name| !seen.insert(*name))
 }
 
 /// A file read, with the root it is compiled in and its path relative to that root.
@@ -381,8 +443,27 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
             flags,
             &format!("cannot write `{}`: {error}", output.join(&workflow.name).display()),
         ),
-        None => ExitCode::SUCCESS,
+        None => {
+            for workflow in &workflows {
+                eprintln!(
+                    "wrote {}/: {}",
+                    output.join(&workflow.name).display(),
+                    summary(workflow)
+                );
+            }
+            ExitCode::SUCCESS
+        }
     }
+}
+
+/// What a workflow folder holds: `3 RayJobs, 1 deferred`.
+fn summary(workflow: &rwfc::BuiltWorkflow) -> String {
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut text = count(workflow.rayjobs.len(), "RayJob");
+    if !workflow.deferred.is_empty() {
+        text.push_str(&format!(", {} deferred", workflow.deferred.len()));
+    }
+    text
 }
 
 fn graph(file: &Path, options: &rwfc::BuildOptions, format: rwfc::graph::Format, flags: &Report) -> ExitCode {
@@ -442,4 +523,29 @@ fn relative_to(file: &Path, root: &Path) -> Option<String> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// `rwfc --help` and every `rwfc SUBCOMMAND --help` describe each subcommand and argument.
+    #[test]
+    fn every_subcommand_and_argument_has_help() {
+        let cli = Cli::command();
+        cli.clone().debug_assert();
+        let mut missing = Vec::new();
+        for command in cli.get_subcommands() {
+            if command.get_about().is_none() {
+                missing.push(command.get_name().to_owned());
+            }
+            for argument in command.get_arguments() {
+                if argument.get_help().is_none() {
+                    missing.push(format!("{} {}", command.get_name(), argument.get_id()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "without help: {missing:?}");
+    }
 }

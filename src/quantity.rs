@@ -504,6 +504,18 @@ pub fn classify_number(token: &str) -> Result<NumberLit, NumberError> {
     }
 }
 
+/// The help for a milli-suffixed number written where a duration is expected (`90m`): `m`
+/// is milli, as in Kubernetes quantities, and minutes are `min`. `None` for any other text.
+pub fn milli_for_minutes_help(text: &str) -> Option<String> {
+    let number = text.trim().strip_suffix('m')?;
+    let plain = number.trim_start_matches('-').replace('_', "");
+    split_plain_number(&plain)?;
+    Some(format!(
+        "`m` means milli (thousandths), so `{}` is a quantity, not a duration; minutes are `min`: write `{number}min`",
+        text.trim()
+    ))
+}
+
 /// Splits `text` after its leading ASCII digits.
 fn split_digits(text: &str) -> (&str, &str) {
     let len = text.bytes().take_while(u8::is_ascii_digit).count();

@@ -173,6 +173,26 @@ const WORKFLOW_SETTINGS_FIELDS: &[FieldSpec] = &[
     field("service_account", || Ty::Str),
 ];
 
+/// The Kubernetes name of a resource key.
+pub fn resource_name(key: &str) -> &str {
+    match key {
+        "mem" => "memory",
+        "gpu" => "nvidia.com/gpu",
+        "ephemeral_storage" => "ephemeral-storage",
+        other => other,
+    }
+}
+
+/// The key a resource is kept under: the bare key when one names the same Kubernetes resource
+/// (`"nvidia.com/gpu"` is `gpu`), so merging meets the two spellings as one key.
+pub fn resource_key(key: &str) -> &str {
+    RESOURCE_FIELDS
+        .iter()
+        .map(|f| f.name)
+        .find(|bare| resource_name(bare) == key)
+        .unwrap_or(key)
+}
+
 impl Schema {
     pub fn fields(self) -> &'static [FieldSpec] {
         match self {

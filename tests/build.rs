@@ -123,7 +123,8 @@ fn examples_build_to_their_golden_output_and_validate_strictly() {
             String::from_utf8_lossy(&graph.stderr)
         );
         golden.push_str(&format!("# graph.dot\n{}", String::from_utf8_lossy(&graph.stdout)));
-        let notes = String::from_utf8_lossy(&output.stderr);
+        // The summary lines name the output folder, a fresh temporary one each run.
+        let notes = String::from_utf8_lossy(&output.stderr).replace(out.path().to_str().expect("utf-8 path"), "OUT");
         if !notes.is_empty() {
             golden.push_str(&format!("# stderr\n{notes}"));
         }
@@ -140,6 +141,42 @@ fn examples_build_to_their_golden_output_and_validate_strictly() {
     }
     assert!(built >= 10, "only {built} examples have workflows");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_build_into_a_folder_ends_with_one_summary_line_per_workflow() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let dir = out.path().to_str().expect("utf-8 path");
+    let output = rwfc(&["build", "dynamic_sizing.rwf", "-o", dir], &repo().join("examples"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let summaries: Vec<&str> = stderr.lines().filter(|l| l.starts_with("wrote ")).collect();
+    assert_eq!(
+        summaries,
+        [format!("wrote {dir}/transcribe-podcasts/: 0 RayJobs, 2 deferred")],
+        "{stderr}"
+    );
+    let bound = rwfc(
+        &["build", "dynamic_sizing.rwf", "--set", "hours=12000", "-o", dir],
+        &repo().join("examples"),
+    );
+    let stderr = String::from_utf8_lossy(&bound.stderr);
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| !l.starts_with("warning: "))
+            .collect::<Vec<_>>(),
+        [format!("wrote {dir}/transcribe-podcasts/: 2 RayJobs")],
+        "{stderr}"
+    );
+    // `-o -` writes the RayJobs to stdout and no summary.
+    let streamed = rwfc(
+        &["build", "dynamic_sizing.rwf", "--set", "hours=12000", "-o", "-"],
+        &repo().join("examples"),
+    );
+    assert!(streamed.status.success());
+    let stderr = String::from_utf8_lossy(&streamed.stderr);
+    assert!(!stderr.contains("wrote "), "{stderr}");
 }
 
 #[test]

@@ -1095,7 +1095,7 @@ proptest! {
             (format!("  limits {{ cpu = {limit} }}\n"), String::new())
         };
         let source = format!(
-            "task t() {{\n  image = \"i\"\n  entrypoint = \"e\"\n{task_limit}  ray {{ worker \"w\" {{ requests {{ cpu = {request} }}{node_limit} }} }}\n}}\n"
+            "task t() {{\n  image = \"i\"\n  entrypoint = \"e\"\n{task_limit}  ray {{ head {{ requests {{ mem = 1Gi }} }} worker \"w\" {{ requests {{ cpu = {request} }}{node_limit} }} }}\n}}\n"
         );
         let built = rwfc::check(&rwfc::load::NoFiles, Path::new("/properties"), "r.rwf", source.as_bytes());
         let codes: Vec<&str> = built.diagnostics.iter().map(|d| d.code.as_str()).collect();

@@ -23,7 +23,20 @@ impl Checker<'_> {
             return typed;
         };
         if !typed.ty.assignable_to(expected) {
-            self.diagnostics.push(mismatch(expr.span, expected, &typed.ty));
+            let mut d = mismatch(expr.span, expected, &typed.ty);
+            if (expected, &typed.ty) == (&Ty::Duration, &Ty::Quantity) {
+                // `timeout = 90m` is ninety thousandths, not an hour and a half; a constant's
+                // value shows the milli suffix in its canonical form.
+                let written = self.program.sources.snippet(typed.value.span);
+                let help = crate::quantity::milli_for_minutes_help(written).or_else(|| match &typed.value.kind {
+                    ValueKind::Quantity(q) => crate::quantity::milli_for_minutes_help(&q.canonical()),
+                    _ => None,
+                });
+                if let Some(help) = help {
+                    d = d.help(help);
+                }
+            }
+            self.diagnostics.push(d);
             return Typed::error(expr.span);
         }
         let kind = match (&typed.value.kind, &typed.ty, expected) {
@@ -838,6 +851,12 @@ impl Checker<'_> {
             } else if let Some(label) = &field.label {
                 self.duplicate_group(block, field, label);
             }
+            let key = if schema == Schema::Resources {
+                self.duplicate_resource(block, field);
+                crate::types::resource_key(key)
+            } else {
+                key
+            };
             let previous = entries.iter().position(|e| e.key == key && e.label == label);
             let merges = matches!(field.value.kind, ExprKind::Record(_));
             let typed = match (&field.value.kind, &ty) {
@@ -973,6 +992,35 @@ impl Checker<'_> {
                 )
                 .label(first.span, "first group with this name")
                 .help("KubeRay needs a unique name per group; rename one, or put all its fields in one block"),
+            );
+        }
+    }
+
+    /// E0102 for two spellings of one Kubernetes resource in one block (`gpu` and
+    /// `"nvidia.com/gpu"`): neither may win silently.
+    fn duplicate_resource(&mut self, block: &Block, field: &crate::ast::Field) {
+        let name = crate::types::resource_name(&field.key.name);
+        let first = block
+            .fields
+            .iter()
+            .take_while(|f| f.key.span != field.key.span)
+            .find(|f| f.key.name != field.key.name && crate::types::resource_name(&f.key.name) == name);
+        if let Some(first) = first {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0102,
+                    field.key.span,
+                    format!(
+                        "`{name}` is set twice in one block, as `{}` and `{}`",
+                        first.key.name, field.key.name
+                    ),
+                    "same resource again",
+                )
+                .label(first.key.span, "first set here")
+                .help(format!(
+                    "`{}` and `{}` are one Kubernetes resource; keep one of them",
+                    first.key.name, field.key.name
+                )),
             );
         }
     }

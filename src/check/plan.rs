@@ -291,12 +291,16 @@ impl Checker<'_> {
                     Some((name, text)) => self.set_value(name, text, &ty, param.name.span),
                     None => default.clone(),
                 };
-                let value = bound.clone().unwrap_or_else(|| {
-                    Value::new(
+                let value = match (&bound, set) {
+                    (Some(value), _) => value.clone(),
+                    // A refused `--set` value (E0201) is an error, not a run-time input that
+                    // later fields would be reported for.
+                    (None, Some(_)) => Value::new(ValueKind::Unknown, param.name.span),
+                    (None, None) => Value::new(
                         ValueKind::Deferred(Box::new(Sym::Param(param.name.name.clone()))),
                         param.name.span,
-                    )
-                });
+                    ),
+                };
                 let plan_param = PlanParam {
                     name: param.name.name.clone(),
                     ty: ty.to_string(),
@@ -353,7 +357,13 @@ impl Checker<'_> {
                     Code::E0201,
                     format!("`--set {name}={text}` is not a value of type {ty}"),
                 )
-                .help(format!("give `{name}` a literal of type {ty}")),
+                .help(
+                    match ty {
+                        Ty::Duration => crate::quantity::milli_for_minutes_help(text),
+                        _ => None,
+                    }
+                    .unwrap_or_else(|| format!("give `{name}` a literal of type {ty}")),
+                ),
             );
         }
         kind.map(|k| Value::new(k, span))

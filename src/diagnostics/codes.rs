@@ -76,6 +76,7 @@ codes! {
     E0518 => "`submitter` set outside K8sJobMode, or an unknown `submission_mode`",
     E0519 => "a runtime env string or `ray_start_params` entry that a pod's bash would expand or split",
     E0520 => "a resource request or limit that Kubernetes rejects",
+    E0521 => "a `ray_start_params` value that `ray start` cannot read as the integer its option takes",
     E0601 => "nesting too deep",
     E0602 => "file too large",
     E0603 => "too many imported files",
@@ -88,6 +89,9 @@ codes! {
     W0501 => "autoscaling group that can never grow (`max_replicas` unset)",
     W0502 => "shell syntax in the literal text of a K8sJobMode or SidecarMode entrypoint",
     W0503 => "task-level resource that no node receives",
+    W0504 => "memory or ephemeral storage below 1Mi: a number without a unit is bytes",
+    W0505 => "head without resource requests or limits (a BestEffort pod)",
+    W0506 => "task-level GPU request that reaches the head as well as the workers",
 }
 
 impl Code {

@@ -17,6 +17,7 @@ use crate::names::{self, normalise, shorten, MAX_LABEL_VALUE};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
 use crate::pod::check_pod_spec;
 use crate::source::{SourceMap, Span};
+use crate::types::resource_name;
 use crate::value::{CommandPart, Entry, Sym, Value, ValueKind};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
@@ -70,12 +71,13 @@ pub fn rayjob(
 ) -> EmittedJob {
     let mut emitter = Emitter {
         node,
+        sources,
         version: options.kuberay,
         diagnostics: Vec::new(),
         deferred: Vec::new(),
         runtime_env: None,
     };
-    let rayjob = emitter.build(workflow, options, sources);
+    let rayjob = emitter.build(workflow, options);
     for mut diagnostic in emitter.diagnostics {
         // A problem inside a task's definition shows which call of the task it comes from.
         let in_call = diagnostic.span().is_none_or(|span| node.call_span.contains(span));
@@ -99,6 +101,8 @@ pub fn rayjob(
 
 struct Emitter<'a> {
     node: &'a Node,
+    /// The program's text, for diagnostics that quote a value as it was written.
+    sources: &'a SourceMap,
     version: KubeRayVersion,
     diagnostics: Vec<Diagnostic>,
     deferred: Vec<DeferredField>,
@@ -128,16 +132,6 @@ fn text(value: Option<&Value>) -> Option<&str> {
 
 fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-/// The Kubernetes name of a resource key.
-fn resource_name(key: &str) -> &str {
-    match key {
-        "mem" => "memory",
-        "gpu" => "nvidia.com/gpu",
-        "ephemeral_storage" => "ephemeral-storage",
-        other => other,
-    }
 }
 
 /// The existing cluster a task runs on, from `existing_cluster` or `address`.
@@ -171,7 +165,7 @@ impl Emitter<'_> {
             .push(Diagnostic::new(code, span, message, label).help(help));
     }
 
-    fn build(&mut self, workflow: &WorkflowPlan, options: &BuildOptions, sources: &SourceMap) -> Json {
+    fn build(&mut self, workflow: &WorkflowPlan, options: &BuildOptions) -> Json {
         let node = self.node;
         let config = Some(&node.config);
         let ray = field(config, "ray");
@@ -225,7 +219,7 @@ impl Emitter<'_> {
         }
         let labels = self.labels(workflow, config, settings);
         let mut annotations = BTreeMap::new();
-        let location = sources.file(node.call_span.file).map(|f| {
+        let location = self.sources.file(node.call_span.file).map(|f| {
             let (line, _) = f.line_column(node.call_span.start as usize);
             format!("{}:{line}", f.name())
         });
@@ -794,6 +788,7 @@ impl Emitter<'_> {
                     }
                 }
                 key => {
+                    self.local_paths(entry);
                     if let Some(json) = self.plain_json(&entry.value, key) {
                         env.insert(key.to_owned(), json);
                     }
@@ -1031,6 +1026,7 @@ impl Emitter<'_> {
             groups.push(group);
         }
         self.unreceived_resources(task_requests, task_limits, &receivers);
+        self.gpus_on_head(task_requests, task_limits, &receivers);
         if !groups.is_empty() {
             cluster.insert("workerGroupSpecs".into(), Json::Array(groups));
         }
@@ -1109,7 +1105,9 @@ impl Emitter<'_> {
                 );
             }
             if let Some(text) = text {
-                if !shell::is_one_bash_word(&text) {
+                if shell::is_one_bash_word(&text) {
+                    self.integer_start_param(entry, &text);
+                } else {
                     self.error(
                         Code::E0519,
                         entry.value.span,
@@ -1176,6 +1174,14 @@ impl Emitter<'_> {
         let container_pointer = format!("{pointer}/template/spec/containers/0");
         let merged_requests = merge_resources(task_requests, node_requests);
         let merged_limits = merge_resources(task_limits, node_limits);
+        let unresourced = [&merged_requests, &merged_limits].iter().all(|r| {
+            entries(r.as_ref())
+                .iter()
+                .all(|e| matches!(e.value.kind, ValueKind::None))
+        });
+        if role == "ray-head" && !template_sets_resources && unresourced {
+            self.best_effort_head(config, node);
+        }
         let resources = self.resources(
             merged_requests.as_ref(),
             merged_limits.as_ref(),

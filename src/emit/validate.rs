@@ -2,10 +2,12 @@
 //! (resources, labels, annotations, env names, RayJob names): the CRD schema cannot tell, and
 //! KubeRay only finds out when it creates the pods.
 
-use super::{entries, field, resource_name, Emitter, MANAGED_BY};
+use super::{entries, field, Emitter, MANAGED_BY};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::names::{self, normalise, shorten, MAX_RAYJOB_NAME};
 use crate::plan::{BuildOptions, Node, WorkflowPlan};
+use crate::quantity::Quantity;
+use crate::types::resource_name;
 use crate::value::{Entry, Sym, Value, ValueKind};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
@@ -199,6 +201,186 @@ impl Emitter<'_> {
         }
     }
 
+    /// E0521 for a `ray_start_params` value that `ray start` cannot read as the integer its
+    /// option takes, written as `text`.
+    pub(super) fn integer_start_param(&mut self, entry: &Entry, text: &str) {
+        if !INTEGER_START_PARAMS.contains(&entry.key.as_str()) || is_python_int(text) {
+            return;
+        }
+        let key = &entry.key;
+        let help = match key.as_str() {
+            "memory" | "object-store-memory" => {
+                format!("`{key}` is a whole number of bytes: give an integer or a quantity such as `16Gi`")
+            }
+            "num-cpus" | "num-gpus" => format!(
+                "give a whole number (`\"{key}\" = \"0\"` keeps work off the node); ask for fractions per task or actor in the job instead, as in `@ray.remote({}=0.5)`",
+                key.replace('-', "_")
+            ),
+            _ => format!("give a whole number, such as `\"{key}\" = \"8000\"`"),
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E0521,
+                entry.value.span,
+                format!(
+                    "`ray start --{key}` takes an integer, so \"{text}\" makes every pod of the group fail to start"
+                ),
+                "not an integer",
+            )
+            .label(entry.key_span, "an integer option of `ray start`")
+            .help(help),
+        );
+    }
+
+    /// W0504 for memory or ephemeral storage below 1Mi: a number without a unit is bytes, so
+    /// `mem = 32` is 32 bytes and `mem = 1.5` is 1500m bytes, never what was meant.
+    fn tiny_bytes(&mut self, name: &str, entry: &Entry, q: &Quantity) {
+        let smallest = Quantity::from_int(1 << 20);
+        if !matches!(name, "memory" | "ephemeral-storage") || q.is_zero() || q.is_negative() || *q >= smallest {
+            return;
+        }
+        let written = self.sources.snippet(entry.value.span).trim();
+        let plain = !written.is_empty() && written.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'_');
+        let help = if plain {
+            format!(
+                "a number without a unit is bytes; did you mean `{} = {written}Gi`?",
+                entry.key
+            )
+        } else {
+            "give the amount with a binary unit, such as `512Mi` or `32Gi`".to_owned()
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::W0504,
+                entry.value.span,
+                format!(
+                    "`{}` is {} bytes, far too little for a container",
+                    entry.key,
+                    q.canonical()
+                ),
+                format!("{} bytes", q.canonical()),
+            )
+            .help(help),
+        );
+    }
+
+    /// W0505 for a head that nothing gives resources: a BestEffort pod, first to be evicted,
+    /// on which Ray counts every CPU and all the memory of the node it lands on.
+    pub(super) fn best_effort_head(&mut self, config: Option<&Value>, head: Option<&Value>) {
+        // The key `head` (or `ray`) rather than the whole block, which can be long.
+        let key_span =
+            |record: Option<&Value>, key: &str| entries(record).iter().find(|e| e.key == key).map(|e| e.key_span);
+        let span = head
+            .and_then(|_| key_span(field(config, "ray"), "head"))
+            .or_else(|| key_span(config, "ray"))
+            .unwrap_or(self.node.task_span);
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::W0505,
+                span,
+                "the head pod has no resource requests or limits: Kubernetes runs it as BestEffort, and Ray counts every CPU of its node",
+                "head without resources",
+            )
+            .help("give the head `requests { cpu = 2, mem = 8Gi }`, or the task `requests`, which reach every node"),
+        );
+    }
+
+    /// W0506 for a task-level GPU that reaches the head as well as the workers: each node
+    /// merges the task's resources, so a head that sets no GPU of its own takes them too, and
+    /// the cluster asks for more GPUs than the job uses. `receivers` are the head, then the
+    /// worker groups, each with whether its template's resources replace the task's.
+    pub(super) fn gpus_on_head(
+        &mut self,
+        requests: Option<&Value>,
+        limits: Option<&Value>,
+        receivers: &[(bool, Option<&Value>)],
+    ) {
+        let Some(((head_skips, head), workers)) = receivers.split_first() else {
+            return;
+        };
+        if *head_skips || workers.is_empty() {
+            return;
+        }
+        fn own<'v>(node: Option<&'v Value>, key: &str) -> Option<&'v Value> {
+            field(field(node, "requests"), key).or(field(field(node, "limits"), key))
+        }
+        let count = |value: &Value| match &value.kind {
+            ValueKind::Quantity(q) => q.to_integer_string().parse::<i64>().ok(),
+            _ => None,
+        };
+        let gpus: Vec<&Entry> = [requests, limits]
+            .into_iter()
+            .flat_map(entries)
+            .filter(|e| resource_name(&e.key).ends_with("gpu"))
+            .collect();
+        for (index, task) in gpus.iter().enumerate() {
+            // A key in both task-level `requests` and `limits` is one resource.
+            if gpus[..index].iter().any(|e| e.key == task.key) || own(*head, &task.key).is_some() {
+                continue;
+            }
+            let Some(on_head) = count(&task.value).filter(|n| *n > 0) else {
+                continue;
+            };
+            let total = workers.iter().try_fold(on_head, |sum, (skips, worker)| {
+                let per_worker = match own(*worker, &task.key) {
+                    Some(value) => count(value)?,
+                    None if *skips => 0,
+                    None => on_head,
+                };
+                let replicas = field(*worker, "replicas").or(field(*worker, "min_replicas"));
+                let replicas = match replicas.map(|r| &r.kind) {
+                    Some(ValueKind::Int(n)) => *n,
+                    None => 1,
+                    Some(_) => return None,
+                };
+                sum.checked_add(per_worker.checked_mul(replicas)?)
+            });
+            let key = &task.key;
+            let message = match total {
+                Some(total) => format!(
+                    "the task-level `{key}` reaches the head too: the cluster asks for {total} `{key}` in total, {on_head} of them on the head"
+                ),
+                None => format!("the task-level `{key}` reaches the head too: the head asks for {on_head} besides the workers'"),
+            };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::W0506,
+                    task.value.span,
+                    message,
+                    "reaches the head too",
+                )
+                .help(format!(
+                    "Ray runs the job's GPU work on the workers: put `{0}` in the worker groups' `requests`, or give the head `requests {{ {0} = 0 }}`",
+                    task.key
+                )),
+            );
+        }
+    }
+
+    /// E0515 for a local path in `working_dir` or `py_modules`: under KubeRay the job is
+    /// submitted from a pod (the submitter, or the operator itself), so a local path names a
+    /// directory of that pod, never one of the machine that ran rwfc; nothing uploads it.
+    pub(super) fn local_paths(&mut self, entry: &Entry) {
+        let paths: Vec<&Value> = match (entry.key.as_str(), &entry.value.kind) {
+            ("working_dir", ValueKind::Str(_)) => vec![&entry.value],
+            ("py_modules", ValueKind::List(items)) => items.iter().collect(),
+            _ => return,
+        };
+        for path in paths {
+            let ValueKind::Str(text) = &path.kind else { continue };
+            if text.contains("://") {
+                continue;
+            }
+            self.error(
+                Code::E0515,
+                path.span,
+                format!("`runtime_env.{}` names the local path {text:?}, which KubeRay never uploads", entry.key),
+                "a path of the submitting pod",
+                "KubeRay submits the job from a pod, where this path is resolved; give a remote URI of a zip archive (`s3://bucket/code.zip`, `gs://...`, `https://.../code.zip`) or bake the code into the image",
+            );
+        }
+    }
+
     /// E0520 for what Kubernetes rejects in a container's resources, on the values as written:
     /// names that are not resource names, negative amounts, fractions of extended resources, and
     /// requests above limits (extended resources, which must be equal, are E0507's).
@@ -219,6 +401,7 @@ impl Emitter<'_> {
             let ValueKind::Quantity(q) = &entry.value.kind else {
                 continue;
             };
+            self.tiny_bytes(name, entry, q);
             if q.is_negative() {
                 self.error(
                     Code::E0520,
@@ -261,6 +444,38 @@ impl Emitter<'_> {
             }
         }
     }
+}
+
+/// The `ray start` options that Ray's command line reads as integers (`type=int` in
+/// `python/ray/scripts/scripts.py`): any other text makes `ray start`, and so the pod, fail.
+const INTEGER_START_PARAMS: &[&str] = &[
+    "num-cpus",
+    "num-gpus",
+    "memory",
+    "object-store-memory",
+    "port",
+    "gcs-server-port",
+    "node-manager-port",
+    "object-manager-port",
+    "min-worker-port",
+    "max-worker-port",
+    "ray-client-server-port",
+    "dashboard-port",
+    "dashboard-grpc-port",
+    "dashboard-agent-listen-port",
+    "dashboard-agent-grpc-port",
+    "runtime-env-agent-port",
+    "metrics-agent-port",
+    "metrics-export-port",
+];
+
+/// Whether Python's `int()` (which Ray's command line uses) reads `text`.
+fn is_python_int(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    !digits.is_empty()
+        && digits
+            .split('_')
+            .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The entries of `requests` or `limits` under their Kubernetes names.
