@@ -9,7 +9,7 @@ mod version;
 pub mod yaml;
 
 pub use shell::{is_safe_word, posix_quote};
-pub use validate::rayjob_name_collisions;
+pub use validate::{rayjob_name_collisions, rayjob_name_within};
 pub use version::KubeRayVersion;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
@@ -32,6 +32,9 @@ pub struct EmittedJob {
     pub name: Option<String>,
     pub rayjob: Json,
     pub deferred: Vec<DeferredField>,
+    /// The mapping `runtimeEnvYAML` holds (sorted), for a target that splices deferred values
+    /// into its text.
+    pub runtime_env: Option<Json>,
 }
 
 /// A field known only at run time (§9.1): where it goes, its type and its expression.
@@ -70,6 +73,7 @@ pub fn rayjob(
         version: options.kuberay,
         diagnostics: Vec::new(),
         deferred: Vec::new(),
+        runtime_env: None,
     };
     let rayjob = emitter.build(workflow, options, sources);
     for mut diagnostic in emitter.diagnostics {
@@ -89,6 +93,7 @@ pub fn rayjob(
         name,
         rayjob,
         deferred: emitter.deferred,
+        runtime_env: emitter.runtime_env,
     }
 }
 
@@ -97,6 +102,7 @@ struct Emitter<'a> {
     version: KubeRayVersion,
     diagnostics: Vec<Diagnostic>,
     deferred: Vec<DeferredField>,
+    runtime_env: Option<Json>,
 }
 
 /// A field that is present and not `none`.
@@ -833,10 +839,9 @@ impl Emitter<'_> {
             let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
             spec.insert("runtimeEnv".into(), Json::String(encoded));
         } else {
-            spec.insert(
-                "runtimeEnvYAML".into(),
-                Json::String(yaml::to_string(&sorted(&mapping))),
-            );
+            let mapping = sorted(&mapping);
+            spec.insert("runtimeEnvYAML".into(), Json::String(yaml::to_string(&mapping)));
+            self.runtime_env = Some(mapping);
         }
     }
 
