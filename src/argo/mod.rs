@@ -188,7 +188,9 @@ fn resource_template(
     };
     let text = match manifest::manifest(job, generate_name, translator) {
         Ok(text) => text,
-        Err(problems) => {
+        Err(mut problems) => {
+            // Requests and limits mirror each other: one problem, one diagnostic.
+            problems.dedup_by(|a, b| a.problem == b.problem);
             problems.into_iter().for_each(|p| report(node, p, diagnostics));
             return None;
         }
