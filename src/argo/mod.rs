@@ -49,7 +49,7 @@ pub struct ArgoFiles {
 /// after reporting why they cannot be written.
 pub fn build(workflow: &WorkflowPlan, jobs: &[EmittedJob], diagnostics: &mut Diagnostics) -> Option<ArgoFiles> {
     let before = diagnostics.error_count();
-    braces_in_program(workflow, diagnostics);
+    let reported_braces = braces_in_program(workflow, diagnostics);
     let translator = Translator {
         params: &workflow.params,
         run_id: "workflow.name",
@@ -58,7 +58,9 @@ pub fn build(workflow: &WorkflowPlan, jobs: &[EmittedJob], diagnostics: &mut Dia
     let mut templates = Vec::with_capacity(jobs.len() + 1);
     let mut tasks = Vec::with_capacity(jobs.len());
     for ((node, job), (task, template)) in workflow.nodes.iter().zip(jobs).zip(&names) {
-        let Some(resource) = resource_template(workflow, node, job, template, &translator, diagnostics) else {
+        let Some(resource) =
+            resource_template(workflow, node, job, template, &translator, reported_braces, diagnostics)
+        else {
             continue;
         };
         if json_len(&resource) > MAX_OBJECT_BYTES / 2 {
@@ -165,9 +167,10 @@ fn resource_template(
     job: &EmittedJob,
     name: &str,
     translator: &Translator,
+    reported_braces: bool,
     diagnostics: &mut Diagnostics,
 ) -> Option<Json> {
-    if let Some(pointer) = braces_in_job(job) {
+    if let Some(pointer) = braces_in_job(job).filter(|_| !reported_braces) {
         diagnostics.push(
             Diagnostic::new(
                 Code::E0701,
@@ -241,13 +244,15 @@ fn report(node: &Node, unexpressible: manifest::Unexpressible, diagnostics: &mut
 }
 
 /// E0701 for every program text that reaches the Argo objects with `{{`: a task's fields after
-/// its arguments, and the workflow settings the node receives. Each text is reported once.
-fn braces_in_program(workflow: &WorkflowPlan, diagnostics: &mut Diagnostics) {
+/// its arguments, and the workflow settings the node receives. Each text is reported once;
+/// true when there was one.
+fn braces_in_program(workflow: &WorkflowPlan, diagnostics: &mut Diagnostics) -> bool {
     let mut spans = BTreeSet::new();
     for node in &workflow.nodes {
         collect_braces(&node.config, &mut spans);
         collect_braces(&node.settings, &mut spans);
     }
+    let found = !spans.is_empty();
     for span in spans {
         diagnostics.push(
             Diagnostic::new(
@@ -259,6 +264,7 @@ fn braces_in_program(workflow: &WorkflowPlan, diagnostics: &mut Diagnostics) {
             .help("Argo reads `{{` as the start of a template tag and cannot escape it: remove it, or build for `--target kuberay`"),
         );
     }
+    found
 }
 
 fn collect_braces(value: &Value, spans: &mut BTreeSet<Span>) {
