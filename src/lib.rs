@@ -3,6 +3,7 @@
 //! The library never prints, never exits and does no I/O: files reach it through the
 //! [`FileSystem`] trait and results come back as values with their diagnostics.
 
+pub mod argo;
 pub mod ast;
 pub mod check;
 pub mod dag;
@@ -55,7 +56,8 @@ pub struct BuiltWorkflow {
     pub name: String,
     /// Paths relative to the directory, with their contents, in a stable order.
     pub files: Vec<(String, String)>,
-    /// The complete RayJobs, for `-o -`: indices into `files` (the text is not kept twice).
+    /// What `-o -` writes, as indices into `files` (the text is not kept twice): the complete
+    /// RayJobs, or with `--target argo` the Workflow.
     pub rayjobs: Vec<usize>,
     /// Nodes left as templates in the manifest.
     pub deferred: Vec<DeferredNode>,
@@ -254,6 +256,9 @@ fn build_workflow(
     diagnostics: &mut Diagnostics,
 ) -> BuiltWorkflow {
     let jobs = emit_nodes(workflow, options, sources, threads, diagnostics, |job| job);
+    if options.target == plan::Target::Argo {
+        return argo_workflow(workflow, &jobs, diagnostics);
+    }
     let mut files = Vec::new();
     let mut rayjobs = Vec::new();
     let mut deferred = Vec::new();
@@ -309,6 +314,26 @@ fn build_workflow(
                 (node.name.clone(), upstream)
             })
             .collect(),
+    }
+}
+
+/// `OUT/<workflow>/argo/`: the Workflow to submit and the namespace's setup. Nothing waits
+/// for an executor, so there are no deferred nodes and no order to warn about.
+fn argo_workflow(workflow: &WorkflowPlan, jobs: &[EmittedJob], diagnostics: &mut Diagnostics) -> BuiltWorkflow {
+    let files = match argo::build(workflow, jobs, diagnostics) {
+        Some(argo) => vec![
+            ("argo/setup.yaml".to_owned(), argo.setup),
+            ("argo/workflow.yaml".to_owned(), argo.workflow),
+        ],
+        None => Vec::new(),
+    };
+    BuiltWorkflow {
+        name: workflow.name.clone(),
+        rayjobs: if files.is_empty() { Vec::new() } else { vec![1] },
+        files,
+        deferred: Vec::new(),
+        unbound: Vec::new(),
+        dependencies: Vec::new(),
     }
 }
 

@@ -77,6 +77,9 @@ enum Command {
         /// Storage prefix of task outputs for workflows that set no `storage`.
         #[arg(long)]
         storage: Option<String>,
+        /// What carries the DAG: RayJob files and a WorkflowPlan, or one Argo Workflow.
+        #[arg(long, value_enum, default_value_t = Target::Kuberay)]
+        target: Target,
         #[command(flatten)]
         report: Report,
     },
@@ -125,6 +128,12 @@ enum MessageFormat {
     Human,
     Short,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Target {
+    Kuberay,
+    Argo,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -253,8 +262,19 @@ fn run(cli: Cli) -> ExitCode {
             namespace,
             run_id,
             storage,
+            target,
             report,
         } => {
+            let target = match target {
+                Target::Kuberay => rwfc::plan::Target::Kuberay,
+                Target::Argo => rwfc::plan::Target::Argo,
+            };
+            if target == rwfc::plan::Target::Argo && kuberay_version < rwfc::emit::KubeRayVersion::V1_0 {
+                return fail(
+                    &report,
+                    "`--target argo` needs KubeRay 1.0 or later (`runtimeEnvYAML`, `ray.io/v1`): give `--kuberay-version 1.0` or later",
+                );
+            }
             let options = rwfc::BuildOptions {
                 workflow,
                 task,
@@ -264,6 +284,7 @@ fn run(cli: Cli) -> ExitCode {
                 namespace,
                 kuberay: kuberay_version,
                 storage_first: false,
+                target,
             };
             build(&file, &output, &options, &report)
         }

@@ -21,6 +21,17 @@ pub struct BuildOptions {
     pub storage_first: bool,
     pub namespace: Option<String>,
     pub kuberay: crate::emit::KubeRayVersion,
+    pub target: Target,
+}
+
+/// What carries the DAG (language reference §11).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Target {
+    /// The WorkflowPlan and one RayJob file per node.
+    #[default]
+    Kuberay,
+    /// One Argo `Workflow` whose resource templates create the RayJobs.
+    Argo,
 }
 
 /// Every workflow (or the one task) a build produces.

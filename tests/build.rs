@@ -128,6 +128,7 @@ fn examples_build_to_their_golden_output_and_validate_strictly() {
         if !notes.is_empty() {
             golden.push_str(&format!("# stderr\n{notes}"));
         }
+        golden.push_str(&argo_golden(&stem));
         let golden_path = repo().join("tests/golden").join(format!("{stem}.yaml"));
         if bless {
             std::fs::create_dir_all(golden_path.parent().expect("folder")).expect("writable tests/golden");
@@ -141,6 +142,31 @@ fn examples_build_to_their_golden_output_and_validate_strictly() {
     }
     assert!(built >= 10, "only {built} examples have workflows");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The `--target argo` output of an example, or its diagnostics when the target refuses it.
+fn argo_golden(stem: &str) -> String {
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = rwfc(
+        &[
+            "build",
+            &format!("{stem}.rwf"),
+            "--target",
+            "argo",
+            "-o",
+            out.path().to_str().expect("utf-8 path"),
+        ],
+        &repo().join("examples"),
+    );
+    let mut golden = String::new();
+    for (path, contents) in tree(out.path()) {
+        golden.push_str(&format!("# argo: {path}\n{contents}"));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr).replace(out.path().to_str().expect("utf-8 path"), "OUT");
+    if !stderr.is_empty() {
+        golden.push_str(&format!("# argo: stderr\n{stderr}"));
+    }
+    golden
 }
 
 #[test]

@@ -389,6 +389,10 @@ impl Checker<'_> {
             }
             return Some(id.clone());
         }
+        // On Argo the run is the Argo workflow's: its name, known when it is submitted.
+        if options.target == crate::plan::Target::Argo {
+            return None;
+        }
         if params.iter().any(|(p, _)| p.bound.is_none()) {
             return None;
         }

@@ -9,7 +9,7 @@ mod version;
 pub mod yaml;
 
 pub use shell::{is_safe_word, posix_quote};
-pub use validate::rayjob_name_collisions;
+pub use validate::{rayjob_name_collisions, rayjob_name_within};
 pub use version::KubeRayVersion;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
@@ -32,9 +32,10 @@ pub struct EmittedJob {
     /// `None` when the name waits for the run id.
     pub name: Option<String>,
     pub rayjob: Json,
-    /// The runtime env that `runtimeEnvYAML` holds, as JSON (`rwfc run` sends it to Ray).
-    pub runtime_env: Option<Json>,
     pub deferred: Vec<DeferredField>,
+    /// The mapping `runtimeEnvYAML` holds (sorted), for what sends it elsewhere: the Argo
+    /// target splices deferred values into its text, `rwfc run` sends it to Ray as JSON.
+    pub runtime_env: Option<Json>,
 }
 
 /// A field known only at run time (§9.1): where it goes, its type and its expression.
@@ -94,8 +95,8 @@ pub fn rayjob(
         node: node.name.clone(),
         name,
         rayjob,
-        runtime_env: emitter.runtime_env,
         deferred: emitter.deferred,
+        runtime_env: emitter.runtime_env,
     }
 }
 

@@ -32,16 +32,22 @@ const RUN_DIGITS: usize = 6;
 /// that computes it when the run id is known only at run time. The length of `<run>` is fixed,
 /// so whether the name is shortened, and the 38 characters it then keeps, are known now.
 pub(super) fn rayjob_name(workflow: &WorkflowPlan, node: &Node) -> Result<String, Sym> {
+    rayjob_name_within(workflow, node, MAX_RAYJOB_NAME)
+}
+
+/// The RayJob name of `node` shortened to `max` characters (the Argo target's `generateName`
+/// prefix leaves room for the random suffix Kubernetes appends).
+pub fn rayjob_name_within(workflow: &WorkflowPlan, node: &Node, max: usize) -> Result<String, Sym> {
     let base = rayjob_base_name(workflow, node);
     let Some(run_id) = &workflow.run_id else {
         let run = hex_prefix(Sym::RunId, RUN_DIGITS);
         let joined_length = base.len() + 1 + RUN_DIGITS;
-        if joined_length <= MAX_RAYJOB_NAME {
+        if joined_length <= max {
             return Err(Sym::Op("concat", vec![literal(format!("{base}-")), run]));
         }
         let full = Sym::Op("concat", vec![literal(format!("{base}-")), run]);
         let digits = names::SHORTENED_DIGITS;
-        let kept = base.get(..MAX_RAYJOB_NAME - digits - 1).unwrap_or(&base);
+        let kept = base.get(..max - digits - 1).unwrap_or(&base);
         return Err(Sym::Op(
             "concat",
             vec![literal(format!("{kept}-")), hex_prefix(full, digits)],
@@ -49,7 +55,7 @@ pub(super) fn rayjob_name(workflow: &WorkflowPlan, node: &Node) -> Result<String
     };
     let run = names::sha256_hex(run_id.as_bytes());
     let run = run.get(..RUN_DIGITS).unwrap_or(&run);
-    Ok(shorten(&format!("{base}-{run}"), MAX_RAYJOB_NAME))
+    Ok(shorten(&format!("{base}-{run}"), max))
 }
 
 fn literal(text: String) -> Sym {
