@@ -466,11 +466,11 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
         ),
         None => {
             for workflow in &workflows {
-                eprintln!(
-                    "wrote {}/: {}",
-                    output.join(&workflow.name).display(),
-                    summary(workflow)
-                );
+                let holds = match options.target {
+                    rwfc::plan::Target::Argo => "an Argo Workflow and its namespace setup".to_owned(),
+                    rwfc::plan::Target::Kuberay => summary(workflow),
+                };
+                eprintln!("wrote {}/: {holds}", output.join(&workflow.name).display());
             }
             ExitCode::SUCCESS
         }
