@@ -31,6 +31,7 @@ fn check_clean(dir: &str) {
 #[test]
 fn examples_check_clean() {
     check_clean("examples");
+    check_clean("examples/local");
 }
 
 #[test]

@@ -157,7 +157,12 @@ fn set(target: &mut Json, pointer: &str, value: Json) {
 
 /// A job's state from `GET /api/jobs/{id}`: `None` while it runs, its outcome once it ended.
 pub fn job_outcome(status: &Json) -> Option<scheduler::Outcome> {
-    let message = status.get("message").and_then(Json::as_str).unwrap_or_default();
+    // Ray appends the job's log to its message; the log is shown on its own.
+    let message = status
+        .get("message")
+        .and_then(Json::as_str)
+        .and_then(|m| m.lines().next())
+        .unwrap_or_default();
     match status.get("status").and_then(Json::as_str) {
         Some("SUCCEEDED") => Some(scheduler::Outcome::Succeeded),
         Some("FAILED") => Some(scheduler::Outcome::Failed(if message.is_empty() {
