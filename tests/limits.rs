@@ -337,7 +337,11 @@ fn a_fan_out_past_the_node_limit_is_refused_before_it_is_built() {
     );
     // w6 makes 64 nodes; 10,000 of them are 640,000.
     for i in 1..=6 {
-        text.push_str(&format!("workflow w{i}() {{\n  let a = w{}()\n  let b = w{}()\n}}\n", i - 1, i - 1));
+        text.push_str(&format!(
+            "workflow w{i}() {{\n  let a = w{}()\n  let b = w{}()\n}}\n",
+            i - 1,
+            i - 1
+        ));
     }
     text.push_str("workflow all() {\n  let runs = for s in SHARDS { w6() }\n}\n");
     assert_handled(
