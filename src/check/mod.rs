@@ -37,6 +37,7 @@ pub fn check(
         memo: HashMap::new(),
         retyped: HashMap::new(),
         node_counts: HashMap::new(),
+        call_depths: HashMap::new(),
         evaluating: Vec::new(),
         used_imports: HashSet::new(),
     };
@@ -55,6 +56,8 @@ struct Checker<'a> {
     retyped: HashMap<ItemRef, Vec<(Ty, Typed)>>,
     /// The nodes each workflow creates when inlined (E0608), counted once.
     node_counts: HashMap<ItemRef, u64>,
+    /// How deep each workflow's calls nest (E0609), measured once.
+    call_depths: HashMap<ItemRef, plan::Depth>,
     /// Constants and clusters being evaluated, outermost first: a repeat is a cycle (E0104).
     evaluating: Vec<ItemRef>,
     used_imports: HashSet<ItemRef>,
@@ -84,6 +87,7 @@ impl<'a> Checker<'a> {
                 memo: memo.clone(),
                 retyped: retyped.clone(),
                 node_counts: HashMap::new(),
+                call_depths: HashMap::new(),
                 evaluating: Vec::new(),
                 used_imports: HashSet::new(),
             };

@@ -22,6 +22,12 @@ use std::sync::OnceLock;
 /// calls another twice, which calls another twice, doubles them at each level.
 pub const MAX_NODES: u64 = 500_000;
 
+/// At most this many workflows nested in one another's calls (E0609). `rwfc check` plans every
+/// workflow, each with the ones it calls inlined, so a chain of N workflows each calling the
+/// previous one took N²/2 inlinings, with node names growing at each level; bounding the depth
+/// makes it linear. No workflow that can run comes near it.
+pub const MAX_WORKFLOW_DEPTH: u32 = 64;
+
 /// What the command line asks to build; `rwfc check` plans everything instead.
 pub enum Targets<'o> {
     Check,
@@ -76,6 +82,14 @@ struct Scope<'s> {
     env: &'s Env,
     bound: &'s HashMap<String, Bound>,
     settings: &'s Value,
+}
+
+/// How deep a workflow's calls nest, and the call (its callee and span) in it or below that
+/// passes [`MAX_WORKFLOW_DEPTH`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Depth {
+    depth: u32,
+    too_deep: Option<(ItemRef, Span)>,
 }
 
 /// A binding of a workflow body: its value and the nodes it stands for.
@@ -695,6 +709,10 @@ impl Checker<'_> {
                 (self.instantiate(call, build), Some(node))
             }
             Some((Ty::Workflow(inner), call_args)) => {
+                if self.call_depth(inner).depth >= MAX_WORKFLOW_DEPTH {
+                    self.too_deep(inner, l.value.span);
+                    return (Typed::error(l.value.span), None);
+                }
                 let (args, _) = self.call_inputs(inner, call_args, scope.env, scope.bound);
                 let returned = self.inline(inner, &format!("{node}-"), &args, scope.settings, build);
                 let ty = self.workflow_output_type(inner);
@@ -825,6 +843,64 @@ impl Checker<'_> {
                 return;
             }
         }
+    }
+
+    /// How many workflows deep `item`'s calls nest, itself counted (memoized; a workflow that
+    /// calls itself, E0401, counts its own calls once), and the call in it that passes the
+    /// limit, if one does.
+    fn call_depth(&mut self, item: ItemRef) -> Depth {
+        if let Some(&depth) = self.call_depths.get(&item) {
+            return depth;
+        }
+        let mut depth = Depth {
+            depth: 1,
+            too_deep: None,
+        };
+        // Marks the workflow while it is measured, so recursion ends.
+        self.call_depths.insert(item, depth);
+        let Some(ItemKind::Workflow(workflow)) = self.item(item).map(|i| &i.kind) else {
+            return depth;
+        };
+        let env = Env::new(item.module, Context::Workflow);
+        for stmt in &workflow.body {
+            let Stmt::Let(l) = stmt else { continue };
+            let ExprKind::Call(callee, _) = &l.value.kind else {
+                continue;
+            };
+            let Ty::Workflow(inner) = self.callee_kind(callee, &env) else {
+                continue;
+            };
+            let called = self.call_depth(inner);
+            if called.depth >= depth.depth {
+                depth.depth = called.depth.saturating_add(1);
+                depth.too_deep = match called.too_deep {
+                    None if called.depth == MAX_WORKFLOW_DEPTH => Some((inner, l.value.span)),
+                    passed => passed,
+                };
+            }
+        }
+        self.call_depths.insert(item, depth);
+        depth
+    }
+
+    /// E0609 on the call that nests workflows past the limit, reached from a call of `inner` at
+    /// `span` (it is that call, or one in a workflow `inner` calls): reported once however many
+    /// workflows reach it.
+    fn too_deep(&mut self, inner: ItemRef, span: Span) {
+        let (callee, span) = self.call_depth(inner).too_deep.unwrap_or((inner, span));
+        let name = match self.item(callee).map(|i| &i.kind) {
+            Some(ItemKind::Workflow(workflow)) => workflow.name.name.clone(),
+            _ => return,
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E0609,
+                span,
+                format!("workflow calls nested more than {MAX_WORKFLOW_DEPTH} deep"),
+                format!("`{name}` already nests {MAX_WORKFLOW_DEPTH} workflows"),
+            )
+            .help("each workflow called is inlined into its caller's build; call the tasks of inner workflows from fewer levels"),
+        );
     }
 
     /// The nodes inlining `item` creates, counted from its calls before any is built (memoized;

@@ -84,6 +84,7 @@ codes! {
     E0606 => "computed value too large",
     E0607 => "computed value nested too deeply",
     E0608 => "a build creates too many nodes",
+    E0609 => "workflow calls nested too deeply",
     W0001 => "unused binding, import or parameter",
     W0501 => "autoscaling group that can never grow (`max_replicas` unset)",
     W0502 => "shell syntax in the literal text of a K8sJobMode or SidecarMode entrypoint",
