@@ -335,6 +335,7 @@ impl<'a> Lowerer<'a> {
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::escape => value.push_str(&unescape(part.as_str())),
+                Rule::dollar_dollar => value.push('$'),
                 _ => value.push_str(part.as_str()),
             }
         }
