@@ -717,6 +717,24 @@ fn number_error(error: NumberError, token: &str, span: Span) -> Diagnostic {
                 DURATION_SUFFIXES.join(" ")
             ))
         }
+        NumberError::ExponentWithSuffix { exponent, suffix, plain } => {
+            // The token ends with `e`, the exponent and the suffix.
+            let offset = token.len().saturating_sub(suffix.len() + exponent.len() + 1);
+            let at = Span::new(span.file, span.start as usize + offset, span.end as usize);
+            let written = match plain {
+                Some(plain) => format!("`{plain}{suffix}`, or the same amount with another suffix"),
+                None => "the amount with another suffix".to_owned(),
+            };
+            Diagnostic::new(
+                Code::E0304,
+                at,
+                format!("number `{token}` has both an exponent and the suffix `{suffix}`"),
+                "an exponent cannot go with a suffix",
+            )
+            .help(format!(
+                "quantities and durations take plain digits before their suffix: write {written}"
+            ))
+        }
         NumberError::OutOfRange(reason) => Diagnostic::new(
             Code::E0303,
             span,
