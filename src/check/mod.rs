@@ -30,17 +30,7 @@ pub fn check(
     targets: Targets<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Result<crate::plan::Plan, UsageError> {
-    let mut checker = Checker {
-        program,
-        scopes,
-        diagnostics,
-        memo: HashMap::new(),
-        retyped: HashMap::new(),
-        node_counts: HashMap::new(),
-        call_depths: HashMap::new(),
-        evaluating: Vec::new(),
-        used_imports: HashSet::new(),
-    };
+    let mut checker = Checker::new(program, scopes, diagnostics);
     checker.all_items(matches!(targets, Targets::Build(options) if options.storage.is_some()));
     checker.plan(targets)
 }
@@ -64,6 +54,20 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
+    fn new(program: &'a Program, scopes: &'a Scopes, diagnostics: &'a mut Diagnostics) -> Self {
+        Checker {
+            program,
+            scopes,
+            diagnostics,
+            memo: HashMap::new(),
+            retyped: HashMap::new(),
+            node_counts: HashMap::new(),
+            call_depths: HashMap::new(),
+            evaluating: Vec::new(),
+            used_imports: HashSet::new(),
+        }
+    }
+
     /// `work` of every item, in order, on up to the machine's threads. Each contiguous range gets
     /// a checker of its own that starts from this one's evaluated items; their diagnostics and
     /// used imports join this checker's in range order, so the result is the one a single thread

@@ -6,7 +6,7 @@ use super::expr::quoted_list;
 use super::items::let_free_names;
 use super::{Checker, Context, Env, LocalKind, Typed};
 use crate::ast::{self, ExprKind, ItemKind, OutputDecl, Param, Stmt};
-use crate::diagnostics::{did_you_mean, Code, Diagnostic};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::load::{ModuleId, Program};
 use crate::names::normalise;
 use crate::plan::{BuildOptions, InputBinding, InputSource, Node, Plan, PlanOutput, PlanParam, WorkflowPlan};
@@ -302,15 +302,19 @@ impl Checker<'_> {
                     .map(|d| self.expr(d, &Env::new(module, Context::Const), Some(&ty)).value);
                 let set = sets.iter().rev().find(|(n, _)| *n == param.name.name);
                 let bound = match set {
-                    Some((name, text)) => self.set_value(name, text, &ty, param.name.span),
+                    Some((name, text)) => self.set_value(name, text, &ty, module, param.name.span),
                     None => default.clone(),
                 };
-                let value = bound.clone().unwrap_or_else(|| {
-                    Value::new(
+                let value = match (bound.clone(), set) {
+                    (Some(value), _) => value,
+                    // Already reported (E0201): an error, not a run-time input, so nothing
+                    // that uses it complains again.
+                    (None, Some(_)) => Typed::error(param.name.span).value,
+                    (None, None) => Value::new(
                         ValueKind::Deferred(Box::new(Sym::Param(param.name.name.clone()))),
                         param.name.span,
-                    )
-                });
+                    ),
+                };
                 let plan_param = PlanParam {
                     name: param.name.name.clone(),
                     ty: ty.to_string(),
@@ -323,7 +327,7 @@ impl Checker<'_> {
     }
 
     /// A `--set` value: verbatim for `str`, `file` and `dir`, else a literal of the type.
-    fn set_value(&mut self, name: &str, text: &str, ty: &Ty, span: Span) -> Option<Value> {
+    fn set_value(&mut self, name: &str, text: &str, ty: &Ty, module: ModuleId, span: Span) -> Option<Value> {
         let kind = match ty {
             Ty::Str | Ty::File | Ty::Dir => Some(ValueKind::Str(text.to_owned())),
             Ty::Bool => match text {
@@ -359,7 +363,21 @@ impl Checker<'_> {
                         }
                     })
             }
-            _ => None,
+            _ => {
+                return match self.set_literal(text, ty, module, span) {
+                    Ok(value) => Some(value),
+                    Err(reason) => {
+                        self.diagnostics.push(
+                            Diagnostic::without_span(
+                                Code::E0201,
+                                format!("`--set {name}={text}` is not a value of type {ty}"),
+                            )
+                            .help(format!("{reason}; give `{name}` an rwf literal of type {ty}")),
+                        );
+                        None
+                    }
+                };
+            }
         };
         if kind.is_none() {
             self.diagnostics.push(
@@ -371,6 +389,30 @@ impl Checker<'_> {
             );
         }
         kind.map(|k| Value::new(k, span))
+    }
+
+    /// A `--set` value of a list, map or record type, read as an rwf literal and checked as a
+    /// constant of the type would be; why not, when it is not one. Its spans are the
+    /// parameter's, as the text has no file.
+    fn set_literal(&mut self, text: &str, ty: &Ty, module: ModuleId, span: Span) -> Result<Value, String> {
+        let expr = crate::syntax::parse_value(self.program.sources.next_id(), text)?;
+        if let Some(part) = not_literal(&expr) {
+            let part = text.get(part.start as usize..part.end as usize).unwrap_or(text);
+            return Err(format!("`{part}` is not a literal (strings are quoted)"));
+        }
+        let mut found = Diagnostics::new();
+        let typed = Checker::new(self.program, self.scopes, &mut found).expr(
+            &expr,
+            &Env::new(module, Context::Const),
+            Some(ty),
+        );
+        if let Some(problem) = found.into_iter().next() {
+            return Err(problem.message);
+        }
+        if !typed.ty.assignable_to(ty) {
+            return Err(format!("it is {}", typed.ty));
+        }
+        Ok(respanned(typed.value, span))
     }
 
     /// The SHA-256 of the loaded files and the bindings. The files' part is hashed once per
@@ -1199,6 +1241,46 @@ struct Call<'c> {
     with: Option<&'c ast::Block>,
     /// The caller's scope, for the override.
     env: Option<&'c Env>,
+}
+
+/// The first part of a `--set` value that is not a literal: lists, records and maps of
+/// numbers, strings without interpolation, `true`, `false` and `none` are.
+fn not_literal(expr: &ast::Expr) -> Option<Span> {
+    match &expr.kind {
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Quantity(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None => None,
+        ExprKind::Str(parts) => parts.iter().find_map(|part| match part {
+            ast::StrPart::Interp(e) => Some(e.span),
+            ast::StrPart::Text(_) => None,
+        }),
+        ExprKind::Unary(ast::UnaryOp::Neg, inner) if not_literal(inner).is_none() => None,
+        ExprKind::List(items) => items.iter().find_map(not_literal),
+        ExprKind::Record(block) => block.fields.iter().find_map(|f| not_literal(&f.value)),
+        _ => Some(expr.span),
+    }
+}
+
+/// `value` with every part at `span`.
+fn respanned(value: Value, span: Span) -> Value {
+    let kind = match value.kind {
+        ValueKind::List(items) => ValueKind::List(items.into_iter().map(|v| respanned(v, span)).collect()),
+        ValueKind::Record(entries) => ValueKind::Record(
+            entries
+                .into_iter()
+                .map(|e| Entry {
+                    key_span: span,
+                    value: respanned(e.value, span),
+                    ..e
+                })
+                .collect(),
+        ),
+        kind => kind,
+    };
+    Value::new(kind, span)
 }
 
 fn unknown(span: Span) -> Value {

@@ -358,7 +358,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// An expression; a tree too tall for later passes becomes [`ExprKind::Error`] after E0601.
-    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+    pub fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         self.lowered(pair).expr
     }
 
