@@ -57,6 +57,13 @@ pub enum NumberError {
     Overflow,
     /// E0304: a suffix that is neither a quantity nor a duration suffix.
     BadSuffix { suffix: String },
+    /// E0304: an exponent (`3` or `-3`, after the `e`) together with a valid suffix, which
+    /// Kubernetes quantities cannot have; `plain` is the number written without it, when short.
+    ExponentWithSuffix {
+        exponent: String,
+        suffix: String,
+        plain: Option<String>,
+    },
     /// E0303, with a short reason such as "a fraction of a millisecond".
     OutOfRange(String),
 }
@@ -445,8 +452,8 @@ pub enum NumberLit {
 ///
 /// Without a suffix it is an `Int` (i64, `Overflow` beyond), or a `Float` when
 /// it has a `.` or an exponent. A quantity suffix makes a `Quantity`, a
-/// duration suffix a `Duration`; any other suffix, or an exponent together
-/// with a suffix, is `BadSuffix`. The exponent is lower-case `e` only (`E` is
+/// duration suffix a `Duration`; any other suffix is `BadSuffix`, and an
+/// exponent together with a valid suffix `ExponentWithSuffix`. The exponent is lower-case `e` only (`E` is
 /// exa) and `m` is milli, never minutes. Underscores are digit separators.
 pub fn classify_number(token: &str) -> Result<NumberLit, NumberError> {
     let bad_suffix = |suffix: &str| NumberError::BadSuffix {
@@ -493,6 +500,13 @@ pub fn classify_number(token: &str) -> Result<NumberLit, NumberError> {
                 .map(NumberLit::Float)
                 .ok_or_else(|| NumberError::OutOfRange("too large for a float".to_string()))
         }
+        (suffix, Some(exponent)) if QUANTITY_SUFFIXES.contains(&suffix) || DURATION_SUFFIXES.contains(&suffix) => {
+            Err(NumberError::ExponentWithSuffix {
+                exponent: exponent.to_owned(),
+                suffix: suffix.to_owned(),
+                plain: without_exponent(&int.replace('_', ""), frac, exponent),
+            })
+        }
         (suffix, Some(_)) => Err(bad_suffix(suffix)),
         (suffix, None) if QUANTITY_SUFFIXES.contains(&suffix) => {
             Quantity::from_literal(&number, suffix).map(NumberLit::Quantity)
@@ -514,6 +528,36 @@ pub fn milli_for_minutes_help(text: &str) -> Option<String> {
         "`m` means milli (thousandths), so `{}` is a quantity, not a duration; minutes are `min`: write `{number}min`",
         text.trim()
     ))
+}
+
+/// `INT.FRAC` times ten to `exponent` in plain digits (`1`, `5`, `2` → `150`), or `None` when
+/// it would be long.
+fn without_exponent(int: &str, frac: &str, exponent: &str) -> Option<String> {
+    let exponent: i64 = exponent.parse().ok().filter(|e: &i64| e.abs() <= 30)?;
+    let digits = format!("{int}{frac}");
+    let point = i64::try_from(int.len()).ok()? + exponent;
+    let (whole, fraction) = if point <= 0 {
+        (
+            String::new(),
+            format!("{}{digits}", "0".repeat(usize::try_from(-point).ok()?)),
+        )
+    } else {
+        let point = usize::try_from(point).ok()?;
+        if point >= digits.len() {
+            (format!("{digits}{}", "0".repeat(point - digits.len())), String::new())
+        } else {
+            let (whole, fraction) = digits.split_at(point);
+            (whole.to_owned(), fraction.to_owned())
+        }
+    };
+    let whole = match whole.trim_start_matches('0') {
+        "" => "0",
+        trimmed => trimmed,
+    };
+    Some(match fraction.trim_end_matches('0') {
+        "" => whole.to_owned(),
+        fraction => format!("{whole}.{fraction}"),
+    })
 }
 
 /// Splits `text` after its leading ASCII digits.
@@ -1080,9 +1124,24 @@ mod tests {
         assert_eq!(classify("5mins"), bad("mins"));
         assert_eq!(classify("2ki"), bad("ki"));
         assert_eq!(classify("1n"), bad("n"));
-        assert_eq!(classify("1e3k"), bad("k"));
-        assert_eq!(classify("1e3s"), bad("s"));
-        assert_eq!(classify("1.5e-3Gi"), bad("Gi"));
+        let exponent_with = |exponent: &str, suffix: &str, plain: &str| {
+            Err(NumberError::ExponentWithSuffix {
+                exponent: exponent.into(),
+                suffix: suffix.into(),
+                plain: Some(plain.into()),
+            })
+        };
+        assert_eq!(classify("1e3k"), exponent_with("3", "k", "1000"));
+        assert_eq!(classify("1e3s"), exponent_with("3", "s", "1000"));
+        assert_eq!(classify("1e3Gi"), exponent_with("3", "Gi", "1000"));
+        assert_eq!(classify("1.5e-3Gi"), exponent_with("-3", "Gi", "0.0015"));
+        assert_eq!(classify("0_012.50e+1m"), exponent_with("+1", "m", "125"));
+        assert_eq!(classify("25e-1s"), exponent_with("-1", "s", "2.5"));
+        assert!(matches!(
+            classify("1e99Mi"),
+            Err(NumberError::ExponentWithSuffix { plain: None, .. })
+        ));
+        assert_eq!(classify("1e3Gb"), bad("Gb"));
         assert_eq!(classify("1e"), bad("e"));
         assert_eq!(classify("1em"), bad("em"));
         assert_eq!(classify("1e+"), bad("e+"));

@@ -2,11 +2,12 @@
 //! Reports duplicate names (E0102) and imports whose module name cannot be derived.
 
 use crate::ast::{Ident, ItemKind};
-use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, NameIndex};
 use crate::load::{ModuleId, Program};
 use crate::source::Span;
 use crate::types::ItemRef;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// What a top-level name of a module refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub enum Def {
 #[derive(Debug, Default)]
 pub struct Scope {
     names: HashMap<String, (Def, Span)>,
+    /// Every name, indexed for did-you-mean on the first unknown name.
+    suggestions: OnceLock<NameIndex>,
 }
 
 impl Scope {
@@ -31,11 +34,10 @@ impl Scope {
         self.names.get(name).map(|(d, _)| *d)
     }
 
-    /// Every name, sorted, for did-you-mean suggestions.
-    pub fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.names.keys().map(String::as_str).collect();
-        names.sort_unstable();
-        names
+    /// Every name, for did-you-mean suggestions.
+    pub fn suggestions(&self) -> &NameIndex {
+        self.suggestions
+            .get_or_init(|| NameIndex::new(self.names.keys().map(String::as_str)))
     }
 
     /// The names of items (not modules) defined in this scope.

@@ -1,6 +1,7 @@
 //! Source files, byte spans and line/column lookup.
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -64,6 +65,7 @@ pub struct SourceFile {
     pub origin: Origin,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
+    printable: OnceLock<Printable>,
 }
 
 impl SourceFile {
@@ -89,6 +91,93 @@ impl SourceFile {
             .map_or(offset - line_start, |prefix| prefix.chars().count());
         (line.max(1), column + 1)
     }
+
+    /// The text as diagnostics print it, made on the first diagnostic in this file.
+    pub fn printable(&self) -> &Printable {
+        self.printable
+            .get_or_init(|| Printable::new(&self.text, &self.line_starts))
+    }
+}
+
+/// A file's text as a terminal may be shown it: control characters (ESC, NUL, a lone `\r`, ...)
+/// and bidirectional overrides escaped as `\u{1b}`, since a terminal would obey them; tabs, `\n`
+/// and `\r\n` kept. Source offsets map to offsets in it through the escapes before them.
+#[derive(Debug)]
+pub struct Printable {
+    pub text: Arc<str>,
+    /// Where each line starts in `text`.
+    pub line_starts: Vec<usize>,
+    /// For each escaped character: its source offset and the bytes escapes added up to its end.
+    escapes: Vec<(usize, usize)>,
+}
+
+impl Printable {
+    fn new(text: &Arc<str>, line_starts: &[usize]) -> Printable {
+        let mut escapes = Vec::new();
+        let mut printed = String::new();
+        let mut copied = 0;
+        let mut added = 0;
+        for (offset, c) in text.char_indices() {
+            if !needs_escape(c, text.as_bytes().get(offset + 1).copied()) {
+                continue;
+            }
+            printed.push_str(&text[copied..offset]);
+            let escape = escaped(c);
+            added += escape.len() - c.len_utf8();
+            printed.push_str(&escape);
+            copied = offset + c.len_utf8();
+            escapes.push((offset, added));
+        }
+        if escapes.is_empty() {
+            return Printable {
+                text: text.clone(),
+                line_starts: line_starts.to_vec(),
+                escapes,
+            };
+        }
+        printed.push_str(&text[copied..]);
+        let mut printable = Printable {
+            text: Arc::from(printed),
+            line_starts: Vec::new(),
+            escapes,
+        };
+        printable.line_starts = line_starts.iter().map(|&start| printable.offset(start)).collect();
+        printable
+    }
+
+    /// Where the source offset `offset` is in the printed text.
+    pub fn offset(&self, offset: usize) -> usize {
+        let before = self.escapes.partition_point(|&(at, _)| at < offset);
+        offset + before.checked_sub(1).map_or(0, |i| self.escapes[i].1)
+    }
+}
+
+/// Whether `c` (followed by the byte `next`) would act on a terminal rather than show.
+fn needs_escape(c: char, next: Option<u8>) -> bool {
+    match c {
+        '\t' | '\n' => false,
+        '\r' => next != Some(b'\n'),
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+        _ => c.is_control(),
+    }
+}
+
+fn escaped(c: char) -> String {
+    format!("\\u{{{:x}}}", u32::from(c))
+}
+
+/// `text` with what would act on a terminal escaped as in [`Printable`]; `\n` too unless
+/// `keep_newlines`, for output of one line per diagnostic.
+pub fn printable_text(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let escape = |c: char| (c == '\n' && !keep_newlines) || (c != '\n' && needs_escape(c, None));
+    if !text.chars().any(escape) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if escape(c) { escaped(c) } else { c.to_string() })
+            .collect(),
+    )
 }
 
 /// Every file of one compilation: user files and the standard library files they import.
@@ -112,6 +201,7 @@ impl SourceMap {
             origin,
             text,
             line_starts,
+            printable: OnceLock::new(),
         });
         id
     }

@@ -391,26 +391,28 @@ impl Checker<'_> {
                 Typed::unknown(Ty::Module(module), span)
             }
             Some(Def::Unloaded) => Typed::error(span),
-            None => {
-                match Builtin::lookup(name) {
-                    Some(builtin) => Typed::unknown(Ty::Builtin(builtin), span),
-                    None => {
-                        let mut candidates: Vec<&str> = env.locals.iter().map(|l| l.name.as_str()).collect();
-                        if let Some(scope) = self.scopes.of(env.module) {
-                            candidates.extend(scope.names());
+            None => match Builtin::lookup(name) {
+                Some(builtin) => Typed::unknown(Ty::Builtin(builtin), span),
+                None => {
+                    let locals = env.locals.iter().map(|l| l.name.as_str());
+                    let mut best = crate::diagnostics::closest(name, locals.chain(BUILTINS.iter().map(|(n, _)| *n)));
+                    if let Some(found) = self.scopes.of(env.module).and_then(|s| s.suggestions().closest(name)) {
+                        if best.is_none_or(|b| found < b) {
+                            best = Some(found);
                         }
-                        candidates.extend(BUILTINS.iter().map(|(n, _)| *n));
-                        let mut diagnostic =
-                            Diagnostic::new(Code::E0101, span, format!("unknown name `{name}`"), "not defined");
-                        diagnostic = match crate::diagnostics::did_you_mean(name, candidates) {
-                        Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
-                        None => diagnostic.help("define it with `const`, `cluster`, `task` or `workflow`, or import the module that has it"),
-                    };
-                        self.diagnostics.push(diagnostic);
-                        Typed::error(span)
                     }
+                    let mut diagnostic =
+                        Diagnostic::new(Code::E0101, span, format!("unknown name `{name}`"), "not defined");
+                    diagnostic = match best {
+                        Some((_, best)) => diagnostic.help(format!("did you mean `{best}`?")),
+                        None => diagnostic.help(
+                            "define it with `const`, `cluster`, `task` or `workflow`, or import the module that has it",
+                        ),
+                    };
+                    self.diagnostics.push(diagnostic);
+                    Typed::error(span)
                 }
-            }
+            },
         }
     }
 

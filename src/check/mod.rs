@@ -30,16 +30,7 @@ pub fn check(
     targets: Targets<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Result<crate::plan::Plan, UsageError> {
-    let mut checker = Checker {
-        program,
-        scopes,
-        diagnostics,
-        memo: HashMap::new(),
-        retyped: HashMap::new(),
-        node_counts: HashMap::new(),
-        evaluating: Vec::new(),
-        used_imports: HashSet::new(),
-    };
+    let mut checker = Checker::new(program, scopes, diagnostics);
     checker.all_items(matches!(targets, Targets::Build(options) if options.storage.is_some()));
     checker.plan(targets)
 }
@@ -55,12 +46,28 @@ struct Checker<'a> {
     retyped: HashMap<ItemRef, Vec<(Ty, Typed)>>,
     /// The nodes each workflow creates when inlined (E0608), counted once.
     node_counts: HashMap<ItemRef, u64>,
+    /// How deep each workflow's calls nest (E0609), measured once.
+    call_depths: HashMap<ItemRef, plan::Depth>,
     /// Constants and clusters being evaluated, outermost first: a repeat is a cycle (E0104).
     evaluating: Vec<ItemRef>,
     used_imports: HashSet<ItemRef>,
 }
 
 impl<'a> Checker<'a> {
+    fn new(program: &'a Program, scopes: &'a Scopes, diagnostics: &'a mut Diagnostics) -> Self {
+        Checker {
+            program,
+            scopes,
+            diagnostics,
+            memo: HashMap::new(),
+            retyped: HashMap::new(),
+            node_counts: HashMap::new(),
+            call_depths: HashMap::new(),
+            evaluating: Vec::new(),
+            used_imports: HashSet::new(),
+        }
+    }
+
     /// `work` of every item, in order, on up to the machine's threads. Each contiguous range gets
     /// a checker of its own that starts from this one's evaluated items; their diagnostics and
     /// used imports join this checker's in range order, so the result is the one a single thread
@@ -84,6 +91,7 @@ impl<'a> Checker<'a> {
                 memo: memo.clone(),
                 retyped: retyped.clone(),
                 node_counts: HashMap::new(),
+                call_depths: HashMap::new(),
                 evaluating: Vec::new(),
                 used_imports: HashSet::new(),
             };

@@ -6,7 +6,7 @@ use super::expr::quoted_list;
 use super::items::let_free_names;
 use super::{Checker, Context, Env, LocalKind, Typed};
 use crate::ast::{self, ExprKind, ItemKind, OutputDecl, Param, Stmt};
-use crate::diagnostics::{did_you_mean, Code, Diagnostic};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::load::{ModuleId, Program};
 use crate::names::normalise;
 use crate::plan::{BuildOptions, InputBinding, InputSource, Node, Plan, PlanOutput, PlanParam, WorkflowPlan};
@@ -21,6 +21,12 @@ use std::sync::OnceLock;
 /// At most this many nodes (task calls, workflows inlined) in one build (E0608): a workflow that
 /// calls another twice, which calls another twice, doubles them at each level.
 pub const MAX_NODES: u64 = 500_000;
+
+/// At most this many workflows nested in one another's calls (E0609). `rwfc check` plans every
+/// workflow, each with the ones it calls inlined, so a chain of N workflows each calling the
+/// previous one took N²/2 inlinings, with node names growing at each level; bounding the depth
+/// makes it linear. No workflow that can run comes near it.
+pub const MAX_WORKFLOW_DEPTH: u32 = 64;
 
 /// What the command line asks to build; `rwfc check` plans everything instead.
 pub enum Targets<'o> {
@@ -76,6 +82,14 @@ struct Scope<'s> {
     env: &'s Env,
     bound: &'s HashMap<String, Bound>,
     settings: &'s Value,
+}
+
+/// How deep a workflow's calls nest, and the call (its callee and span) in it or below that
+/// passes [`MAX_WORKFLOW_DEPTH`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Depth {
+    depth: u32,
+    too_deep: Option<(ItemRef, Span)>,
 }
 
 /// A binding of a workflow body: its value and the nodes it stands for.
@@ -288,7 +302,7 @@ impl Checker<'_> {
                     .map(|d| self.expr(d, &Env::new(module, Context::Const), Some(&ty)).value);
                 let set = sets.iter().rev().find(|(n, _)| *n == param.name.name);
                 let bound = match set {
-                    Some((name, text)) => self.set_value(name, text, &ty, param.name.span),
+                    Some((name, text)) => self.set_value(name, text, &ty, module, param.name.span),
                     None => default.clone(),
                 };
                 let value = match (&bound, set) {
@@ -313,7 +327,7 @@ impl Checker<'_> {
     }
 
     /// A `--set` value: verbatim for `str`, `file` and `dir`, else a literal of the type.
-    fn set_value(&mut self, name: &str, text: &str, ty: &Ty, span: Span) -> Option<Value> {
+    fn set_value(&mut self, name: &str, text: &str, ty: &Ty, module: ModuleId, span: Span) -> Option<Value> {
         let kind = match ty {
             Ty::Str | Ty::File | Ty::Dir => Some(ValueKind::Str(text.to_owned())),
             Ty::Bool => match text {
@@ -349,7 +363,21 @@ impl Checker<'_> {
                         }
                     })
             }
-            _ => None,
+            _ => {
+                return match self.set_literal(text, ty, module, span) {
+                    Ok(value) => Some(value),
+                    Err(reason) => {
+                        self.diagnostics.push(
+                            Diagnostic::without_span(
+                                Code::E0201,
+                                format!("`--set {name}={text}` is not a value of type {ty}"),
+                            )
+                            .help(format!("{reason}; give `{name}` an rwf literal of type {ty}")),
+                        );
+                        None
+                    }
+                };
+            }
         };
         if kind.is_none() {
             self.diagnostics.push(
@@ -367,6 +395,30 @@ impl Checker<'_> {
             );
         }
         kind.map(|k| Value::new(k, span))
+    }
+
+    /// A `--set` value of a list, map or record type, read as an rwf literal and checked as a
+    /// constant of the type would be; why not, when it is not one. Its spans are the
+    /// parameter's, as the text has no file.
+    fn set_literal(&mut self, text: &str, ty: &Ty, module: ModuleId, span: Span) -> Result<Value, String> {
+        let expr = crate::syntax::parse_value(self.program.sources.next_id(), text)?;
+        if let Some(part) = not_literal(&expr) {
+            let part = text.get(part.start as usize..part.end as usize).unwrap_or(text);
+            return Err(format!("`{part}` is not a literal (strings are quoted)"));
+        }
+        let mut found = Diagnostics::new();
+        let typed = Checker::new(self.program, self.scopes, &mut found).expr(
+            &expr,
+            &Env::new(module, Context::Const),
+            Some(ty),
+        );
+        if let Some(problem) = found.into_iter().next() {
+            return Err(problem.message);
+        }
+        if !typed.ty.assignable_to(ty) {
+            return Err(format!("it is {}", typed.ty));
+        }
+        Ok(respanned(typed.value, span))
     }
 
     /// The SHA-256 of the loaded files and the bindings. The files' part is hashed once per
@@ -709,6 +761,10 @@ impl Checker<'_> {
                 (self.instantiate(call, build), Some(node))
             }
             Some((Ty::Workflow(inner), call_args)) => {
+                if self.call_depth(inner).depth >= MAX_WORKFLOW_DEPTH {
+                    self.too_deep(inner, l.value.span);
+                    return (Typed::error(l.value.span), None);
+                }
                 let (args, _) = self.call_inputs(inner, call_args, scope.env, scope.bound);
                 let returned = self.inline(inner, &format!("{node}-"), &args, scope.settings, build);
                 let ty = self.workflow_output_type(inner);
@@ -839,6 +895,64 @@ impl Checker<'_> {
                 return;
             }
         }
+    }
+
+    /// How many workflows deep `item`'s calls nest, itself counted (memoized; a workflow that
+    /// calls itself, E0401, counts its own calls once), and the call in it that passes the
+    /// limit, if one does.
+    fn call_depth(&mut self, item: ItemRef) -> Depth {
+        if let Some(&depth) = self.call_depths.get(&item) {
+            return depth;
+        }
+        let mut depth = Depth {
+            depth: 1,
+            too_deep: None,
+        };
+        // Marks the workflow while it is measured, so recursion ends.
+        self.call_depths.insert(item, depth);
+        let Some(ItemKind::Workflow(workflow)) = self.item(item).map(|i| &i.kind) else {
+            return depth;
+        };
+        let env = Env::new(item.module, Context::Workflow);
+        for stmt in &workflow.body {
+            let Stmt::Let(l) = stmt else { continue };
+            let ExprKind::Call(callee, _) = &l.value.kind else {
+                continue;
+            };
+            let Ty::Workflow(inner) = self.callee_kind(callee, &env) else {
+                continue;
+            };
+            let called = self.call_depth(inner);
+            if called.depth >= depth.depth {
+                depth.depth = called.depth.saturating_add(1);
+                depth.too_deep = match called.too_deep {
+                    None if called.depth == MAX_WORKFLOW_DEPTH => Some((inner, l.value.span)),
+                    passed => passed,
+                };
+            }
+        }
+        self.call_depths.insert(item, depth);
+        depth
+    }
+
+    /// E0609 on the call that nests workflows past the limit, reached from a call of `inner` at
+    /// `span` (it is that call, or one in a workflow `inner` calls): reported once however many
+    /// workflows reach it.
+    fn too_deep(&mut self, inner: ItemRef, span: Span) {
+        let (callee, span) = self.call_depth(inner).too_deep.unwrap_or((inner, span));
+        let name = match self.item(callee).map(|i| &i.kind) {
+            Some(ItemKind::Workflow(workflow)) => workflow.name.name.clone(),
+            _ => return,
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E0609,
+                span,
+                format!("workflow calls nested more than {MAX_WORKFLOW_DEPTH} deep"),
+                format!("`{name}` already nests {MAX_WORKFLOW_DEPTH} workflows"),
+            )
+            .help("each workflow called is inlined into its caller's build; call the tasks of inner workflows from fewer levels"),
+        );
     }
 
     /// The nodes inlining `item` creates, counted from its calls before any is built (memoized;
@@ -1137,6 +1251,46 @@ struct Call<'c> {
     with: Option<&'c ast::Block>,
     /// The caller's scope, for the override.
     env: Option<&'c Env>,
+}
+
+/// The first part of a `--set` value that is not a literal: lists, records and maps of
+/// numbers, strings without interpolation, `true`, `false` and `none` are.
+fn not_literal(expr: &ast::Expr) -> Option<Span> {
+    match &expr.kind {
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Quantity(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None => None,
+        ExprKind::Str(parts) => parts.iter().find_map(|part| match part {
+            ast::StrPart::Interp(e) => Some(e.span),
+            ast::StrPart::Text(_) => None,
+        }),
+        ExprKind::Unary(ast::UnaryOp::Neg, inner) if not_literal(inner).is_none() => None,
+        ExprKind::List(items) => items.iter().find_map(not_literal),
+        ExprKind::Record(block) => block.fields.iter().find_map(|f| not_literal(&f.value)),
+        _ => Some(expr.span),
+    }
+}
+
+/// `value` with every part at `span`.
+fn respanned(value: Value, span: Span) -> Value {
+    let kind = match value.kind {
+        ValueKind::List(items) => ValueKind::List(items.into_iter().map(|v| respanned(v, span)).collect()),
+        ValueKind::Record(entries) => ValueKind::Record(
+            entries
+                .into_iter()
+                .map(|e| Entry {
+                    key_span: span,
+                    value: respanned(e.value, span),
+                    ..e
+                })
+                .collect(),
+        ),
+        kind => kind,
+    };
+    Value::new(kind, span)
 }
 
 fn unknown(span: Span) -> Value {

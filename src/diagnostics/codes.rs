@@ -85,6 +85,7 @@ codes! {
     E0606 => "computed value too large",
     E0607 => "computed value nested too deeply",
     E0608 => "a build creates too many nodes",
+    E0609 => "workflow calls nested too deeply",
     E0701 => "text that reaches an Argo object contains `{{`",
     E0702 => "a workflow cannot be laid out within Argo's limits",
     E0703 => "an upstream scalar output is needed at run time but the Argo target cannot read it",

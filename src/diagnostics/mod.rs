@@ -7,7 +7,7 @@ pub mod render;
 pub use codes::Code;
 
 use crate::source::Span;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -97,31 +97,131 @@ impl Diagnostic {
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a plausible typo.
-/// Candidates whose length alone puts them too far are skipped, and each distance stops once
-/// past the bound: with thousands of unknown names and candidates this ran for a minute.
 pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let wrong_chars: Vec<char> = wrong.to_lowercase().chars().collect();
-    let limit = (wrong.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &'a str)> = None;
+    closest(wrong, candidates).map(|(_, c)| c)
+}
+
+/// The closest candidate and its distance: ties go to the smallest candidate, so the answer
+/// does not depend on the candidates' order. Candidates whose length alone puts them too far
+/// are skipped, and each distance stops once past the bound.
+pub fn closest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<(usize, &'a str)> {
+    let typo = Typo::new(wrong);
     // One buffer for every candidate: an allocation per candidate dominated the time.
     let mut candidate_chars: Vec<char> = Vec::new();
+    let mut best = None;
     for candidate in candidates {
-        if candidate == wrong {
-            continue;
-        }
         candidate_chars.clear();
         candidate_chars.extend(candidate.chars().flat_map(char::to_lowercase));
-        if candidate_chars.len().abs_diff(wrong_chars.len()) > limit {
-            continue;
-        }
-        let Some(distance) = bounded_edit_distance(&wrong_chars, &candidate_chars, limit) else {
-            continue;
-        };
-        if best.is_none_or(|b| (distance, candidate) < b) {
-            best = Some((distance, candidate));
+        typo.consider(candidate, &candidate_chars, &mut best);
+    }
+    best
+}
+
+/// A name not found, lower-cased, and the largest distance a suggestion for it may have.
+struct Typo<'w> {
+    wrong: &'w str,
+    chars: Vec<char>,
+    limit: usize,
+}
+
+impl<'w> Typo<'w> {
+    fn new(wrong: &'w str) -> Self {
+        Typo {
+            wrong,
+            chars: wrong.to_lowercase().chars().collect(),
+            limit: (wrong.chars().count() / 3).max(1),
         }
     }
-    best.map(|(_, c)| c)
+
+    /// Keeps `candidate` (lower-cased: `chars`) in `best` when it is closer.
+    fn consider<'a>(&self, candidate: &'a str, chars: &[char], best: &mut Option<(usize, &'a str)>) {
+        if candidate == self.wrong || chars.len().abs_diff(self.chars.len()) > self.limit {
+            return;
+        }
+        if let Some(distance) = bounded_edit_distance(&self.chars, chars, self.limit) {
+            if best.is_none_or(|b| (distance, candidate) < b) {
+                *best = Some((distance, candidate));
+            }
+        }
+    }
+}
+
+/// Names indexed for [`closest`] over many of them: with thousands of unknown names, each
+/// compared with every name of a large module, suggestions were quadratic. A name within
+/// distance `k` of the typo keeps one of `k + 1` disjoint pieces of the typo intact (each edit
+/// breaks at most one), so only names containing a piece's first two letters (or its letter)
+/// are compared; the answer is the one a comparison with every name gives.
+#[derive(Debug, Default)]
+pub struct NameIndex {
+    names: Vec<(String, Vec<char>)>,
+    by_pair: HashMap<(char, char), Vec<u32>>,
+    by_letter: HashMap<char, Vec<u32>>,
+    /// Names by length in lower-cased letters, for typos too short to split.
+    by_length: Vec<Vec<u32>>,
+}
+
+impl NameIndex {
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut index = NameIndex::default();
+        for name in names {
+            let Ok(id) = u32::try_from(index.names.len()) else {
+                break;
+            };
+            let chars: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
+            let mut pairs: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            for pair in pairs {
+                index.by_pair.entry(pair).or_default().push(id);
+            }
+            let mut letters = chars.clone();
+            letters.sort_unstable();
+            letters.dedup();
+            for letter in letters {
+                index.by_letter.entry(letter).or_default().push(id);
+            }
+            if index.by_length.len() <= chars.len() {
+                index.by_length.resize_with(chars.len() + 1, Vec::new);
+            }
+            index.by_length[chars.len()].push(id);
+            index.names.push((name.to_owned(), chars));
+        }
+        index
+    }
+
+    /// What [`closest`] over every indexed name gives.
+    pub fn closest(&self, wrong: &str) -> Option<(usize, &str)> {
+        let typo = Typo::new(wrong);
+        let pieces = typo.limit + 1;
+        let mut ids: Vec<u32> = Vec::new();
+        if typo.chars.len() < pieces {
+            let shortest = typo.chars.len().saturating_sub(typo.limit);
+            let longest = typo.chars.len() + typo.limit;
+            for ids_of_length in self.by_length.iter().take(longest + 1).skip(shortest) {
+                ids.extend(ids_of_length);
+            }
+        } else {
+            for piece in 0..pieces {
+                let start = piece * typo.chars.len() / pieces;
+                let end = (piece + 1) * typo.chars.len() / pieces;
+                let found = match typo.chars.get(start..end) {
+                    Some([one]) => self.by_letter.get(one),
+                    Some([first, second, ..]) => self.by_pair.get(&(*first, *second)),
+                    _ => None,
+                };
+                ids.extend(found.into_iter().flatten());
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut best = None;
+        for id in ids {
+            if let Some((name, chars)) = self.names.get(id as usize) {
+                typo.consider(name, chars, &mut best);
+            }
+        }
+        best
+    }
 }
 
 /// The edit distance of `a` and `b`, or `None` once it is sure to be more than `limit`.
@@ -238,5 +338,71 @@ mod tests {
     fn suggests_close_names_only() {
         assert_eq!(did_you_mean("replcas", ["replicas", "image"]), Some("replicas"));
         assert_eq!(did_you_mean("zzz", ["replicas", "image"]), None);
+    }
+
+    /// The index finds what a comparison with every name finds.
+    #[test]
+    fn the_index_suggests_what_a_scan_does() {
+        let names = [
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "train",
+            "Train",
+            "trian",
+            "predict",
+            "predicts",
+            "c0",
+            "c10",
+            "c100",
+            "model_v2",
+            "MODEL_V3",
+            "evaluate_split",
+            "evaluate_splits",
+            "x_y_z",
+            "é",
+            "ÉCOLE",
+        ];
+        let index = NameIndex::new(names);
+        let typos = [
+            "",
+            "a",
+            "z",
+            "ab",
+            "ac",
+            "abd",
+            "tran",
+            "traim",
+            "trains",
+            "rpedict",
+            "c1",
+            "u10",
+            "c1000",
+            "model_v4",
+            "Model_v2",
+            "evalute_split",
+            "evaluate_splot",
+            "xyz",
+            "e",
+            "école",
+            "train",
+        ];
+        for typo in typos {
+            assert_eq!(index.closest(typo), closest(typo, names), "{typo}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Over a small alphabet, where names share many letters and pairs.
+        #[test]
+        fn the_index_suggests_what_a_scan_does_for_random_names(
+            names in proptest::collection::vec("[abAB_1]{0,9}", 0..40),
+            typo in "[abAB_1]{0,12}",
+        ) {
+            let index = NameIndex::new(names.iter().map(String::as_str));
+            proptest::prop_assert_eq!(index.closest(&typo), closest(&typo, names.iter().map(String::as_str)));
+        }
     }
 }

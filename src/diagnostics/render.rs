@@ -1,39 +1,83 @@
 //! Turning diagnostics into text: miette's graphical report for people, one line each for
-//! scripts, and one JSON object per line for editors (language reference §10).
+//! scripts, and one JSON object per line for editors (language reference §10). Text from the
+//! sources (snippets, names, messages quoting values) is printed with control characters
+//! escaped (`source::Printable`).
 
 use super::{Diagnostic, Label, Severity};
-use crate::source::{SourceFile, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::{printable_text, Printable, SourceFile, SourceMap};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
 use std::fmt;
-use std::sync::Arc;
 
 /// A diagnostic bound to its sources, as miette wants it. Labels in other files than the
 /// primary one become related reports, each with its own source.
-struct Report {
+struct Report<'a> {
     code: String,
     message: String,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<FileSource<'a>>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Report>,
+    related: Vec<Report<'a>>,
 }
 
-impl fmt::Debug for Report {
+/// A file as miette reads it. miette's own `SourceCode` for text scans from the start of the
+/// file for every label, which made many diagnostics in a large file quadratic; this one starts
+/// at the line `context_lines_before` lines above the span, found in the index of line starts,
+/// and gives what the scan would give.
+struct FileSource<'a> {
+    name: String,
+    printable: &'a Printable,
+}
+
+impl SourceCode for FileSource<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        // miette's scan panics on some spans past the end.
+        if span.offset() + span.len() > self.printable.text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let starts = &self.printable.line_starts;
+        // miette's scan takes an empty span to end one byte before it starts.
+        let from = span.offset().min((span.offset() + span.len()).saturating_sub(1));
+        let line = starts.partition_point(|&start| start <= from).saturating_sub(1);
+        let first = line.saturating_sub(context_lines_before);
+        let start = starts.get(first).copied().unwrap_or(0).min(from);
+        let rest = self.printable.text.as_bytes().get(start..).unwrap_or_default();
+        let relative = SourceSpan::new((span.offset() - start).into(), span.len());
+        let found = rest.read_span(&relative, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            found.data(),
+            SourceSpan::new((found.span().offset() + start).into(), found.span().len()),
+            found.line() + first,
+            found.column(),
+            found.line_count() + first,
+        )))
+    }
+}
+
+impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Report {}
+impl std::error::Error for Report<'_> {}
 
-impl miette::Diagnostic for Report {
+impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
     }
@@ -61,13 +105,21 @@ impl miette::Diagnostic for Report {
     }
 }
 
-fn named_source(file: &SourceFile) -> NamedSource<Arc<str>> {
-    NamedSource::new(file.name(), file.text.clone())
+fn file_source(file: &SourceFile) -> FileSource<'_> {
+    FileSource {
+        name: printable_text(file.name(), true).into_owned(),
+        printable: file.printable(),
+    }
 }
 
-fn labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let span = SourceSpan::from(label.span.start as usize..label.span.end as usize);
-    let text = (!label.message.is_empty()).then(|| label.message.clone());
+/// The label with its span in the printed text of its file.
+fn labeled(label: &Label, primary: bool, sources: &SourceMap) -> LabeledSpan {
+    let (start, end) = (label.span.start as usize, label.span.end as usize);
+    let span = match sources.file(label.span.file).map(SourceFile::printable) {
+        Some(printable) => SourceSpan::from(printable.offset(start)..printable.offset(end)),
+        None => SourceSpan::from(start..end),
+    };
+    let text = (!label.message.is_empty()).then(|| printable_text(&label.message, true).into_owned());
     if primary {
         LabeledSpan::new_primary_with_span(text, span)
     } else {
@@ -75,34 +127,34 @@ fn labeled(label: &Label, primary: bool) -> LabeledSpan {
     }
 }
 
-fn report(diagnostic: &Diagnostic, sources: &SourceMap) -> Report {
+fn report<'a>(diagnostic: &Diagnostic, sources: &'a SourceMap) -> Report<'a> {
     let primary_file = diagnostic.primary.as_ref().map(|l| l.span.file);
-    let mut labels: Vec<LabeledSpan> = diagnostic.primary.iter().map(|l| labeled(l, true)).collect();
+    let mut labels: Vec<LabeledSpan> = diagnostic.primary.iter().map(|l| labeled(l, true, sources)).collect();
     let mut related = Vec::new();
     for label in &diagnostic.labels {
         if Some(label.span.file) == primary_file {
-            labels.push(labeled(label, false));
+            labels.push(labeled(label, false, sources));
         } else {
             related.push(Report {
                 code: String::new(),
                 message: "note: related location".into(),
                 severity: miette::Severity::Advice,
                 help: None,
-                source: sources.file(label.span.file).map(named_source),
-                labels: vec![labeled(label, true)],
+                source: sources.file(label.span.file).map(file_source),
+                labels: vec![labeled(label, true, sources)],
                 related: Vec::new(),
             });
         }
     }
     Report {
         code: diagnostic.code.as_str().to_owned(),
-        message: diagnostic.message.clone(),
+        message: printable_text(&diagnostic.message, true).into_owned(),
         severity: match diagnostic.severity() {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: diagnostic.help.clone(),
-        source: primary_file.and_then(|f| sources.file(f)).map(named_source),
+        help: diagnostic.help.as_deref().map(|h| printable_text(h, true).into_owned()),
+        source: primary_file.and_then(|f| sources.file(f)).map(file_source),
         labels,
         related,
     }
@@ -134,14 +186,14 @@ pub fn short(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
         .and_then(|l| {
             let file = sources.file(l.span.file)?;
             let (line, column) = file.line_column(l.span.start as usize);
-            Some(format!("{}:{line}:{column}: ", file.name()))
+            Some(format!("{}:{line}:{column}: ", printable_text(file.name(), false)))
         })
         .unwrap_or_default();
     format!(
         "{location}{}[{}]: {}",
         diagnostic.severity().as_str(),
         diagnostic.code.as_str(),
-        diagnostic.message
+        printable_text(&diagnostic.message, false)
     )
 }
 
@@ -196,4 +248,38 @@ pub fn json_error(message: &str) -> String {
         "labels": [],
     })
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Origin;
+
+    /// The lines found through the index are those miette's scan from the start finds.
+    #[test]
+    fn reads_spans_as_miettes_scan_does() {
+        let text = "a\n\nbc = 1\r\n  d\r\n\r\ne f\ng\n";
+        let mut sources = SourceMap::new();
+        let id = sources.add(Origin::User("x.rwf".into()), text);
+        let file = sources.file(id).map(file_source);
+        let Some(file) = file else { panic!("the file was added") };
+        for start in 0..=text.len() {
+            for end in start..=text.len() {
+                let span = SourceSpan::from(start..end);
+                for context in 0..3 {
+                    let ours = file.read_span(&span, context, context).ok();
+                    let scanned = text.read_span(&span, context, context).ok();
+                    let parts =
+                        |c: &dyn SpanContents<'_>| (c.data().to_vec(), *c.span(), c.line(), c.column(), c.line_count());
+                    assert_eq!(
+                        ours.as_deref().map(parts),
+                        scanned.as_deref().map(parts),
+                        "{start}..{end}, {context} lines"
+                    );
+                }
+            }
+        }
+        let past_the_end = SourceSpan::from(text.len() + 1..text.len() + 1);
+        assert!(file.read_span(&past_the_end, 0, 0).is_err());
+    }
 }

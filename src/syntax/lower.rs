@@ -335,6 +335,7 @@ impl<'a> Lowerer<'a> {
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::escape => value.push_str(&unescape(part.as_str())),
+                Rule::dollar_dollar => value.push('$'),
                 _ => value.push_str(part.as_str()),
             }
         }
@@ -357,7 +358,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// An expression; a tree too tall for later passes becomes [`ExprKind::Error`] after E0601.
-    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+    pub fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         self.lowered(pair).expr
     }
 
@@ -714,6 +715,24 @@ fn number_error(error: NumberError, token: &str, span: Span) -> Diagnostic {
                 "quantities take {}; durations take {}",
                 QUANTITY_SUFFIXES.join(" "),
                 DURATION_SUFFIXES.join(" ")
+            ))
+        }
+        NumberError::ExponentWithSuffix { exponent, suffix, plain } => {
+            // The token ends with `e`, the exponent and the suffix.
+            let offset = token.len().saturating_sub(suffix.len() + exponent.len() + 1);
+            let at = Span::new(span.file, span.start as usize + offset, span.end as usize);
+            let written = match plain {
+                Some(plain) => format!("`{plain}{suffix}`, or the same amount with another suffix"),
+                None => "the amount with another suffix".to_owned(),
+            };
+            Diagnostic::new(
+                Code::E0304,
+                at,
+                format!("number `{token}` has both an exponent and the suffix `{suffix}`"),
+                "an exponent cannot go with a suffix",
+            )
+            .help(format!(
+                "quantities and durations take plain digits before their suffix: write {written}"
             ))
         }
         NumberError::OutOfRange(reason) => Diagnostic::new(

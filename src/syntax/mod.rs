@@ -56,6 +56,24 @@ pub fn decode(file: FileId, bytes: &[u8], diagnostics: &mut Diagnostics) -> Opti
     }
 }
 
+/// Parses the text of a `--set` value as one expression, its spans in `file` (which need not
+/// be loaded); why not, when it does not parse or breaks a limit.
+pub fn parse_value(file: FileId, text: &str) -> Result<ast::Expr, String> {
+    nesting::scan(file, text).map_err(|problem| problem.message)?;
+    let parsed = RwfParser::parse(Rule::value_text, text).map_err(|error| syntax_error(file, text, error).message)?;
+    let mut found = Diagnostics::new();
+    let expr = parsed
+        .into_iter()
+        .next()
+        .and_then(|root| root.into_inner().next())
+        .map(|expr| lower::Lowerer::new(file, text, 0, &mut found).expr(expr));
+    match (found.into_iter().next(), expr) {
+        (Some(problem), _) => Err(problem.message),
+        (None, Some(expr)) => Ok(expr),
+        (None, None) => Err("it is empty".to_owned()),
+    }
+}
+
 /// The size of the pieces a file is parsed in: pest holds the token queue of a whole piece.
 const PIECE_BYTES: usize = 64 * 1024;
 
@@ -246,6 +264,7 @@ fn rule_name(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
         Rule::file => "a file",
+        Rule::value_text => "a value",
         Rule::import_item | Rule::kw_import => "`import`",
         Rule::const_item | Rule::kw_const => "`const`",
         Rule::cluster_item | Rule::kw_cluster => "`cluster`",
