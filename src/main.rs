@@ -101,28 +101,8 @@ enum Command {
     },
     /// Run a workflow on a local Ray: its nodes in dependency order, independent ones at once.
     Run {
-        /// The `.rwf` file of the workflow.
-        file: PathBuf,
-        /// The workflow to run (needed when the file has several).
-        #[arg(long)]
-        workflow: Option<String>,
-        /// Bind a parameter: `NAME=VALUE`; every parameter without a default needs one.
-        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
-        sets: Vec<(String, String)>,
-        /// A running Ray's dashboard, such as `http://127.0.0.1:8265` (default: `RAY_ADDRESS`,
-        /// else a Ray head started for the run and stopped after it).
-        #[arg(long)]
-        ray_address: Option<String>,
-        /// Where outputs go, a `file://` URI (default: `.rwf/runs` under the root).
-        #[arg(long)]
-        storage: Option<String>,
-        /// The run id; running the same id again skips the nodes that already succeeded
-        /// (default: a hash of the sources and bindings).
-        #[arg(long)]
-        run_id: Option<String>,
-        /// How many nodes may run at once (default: the number of cores).
-        #[arg(long)]
-        parallel: Option<usize>,
+        #[command(flatten)]
+        args: cli::run::RunArgs,
         #[command(flatten)]
         report: Report,
     },
@@ -229,10 +209,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    if let Command::Build { sets, report, .. }
-    | Command::Graph { sets, report, .. }
-    | Command::Run { sets, report, .. } = &cli.command
-    {
+    let sets_and_report = match &cli.command {
+        Command::Build { sets, report, .. } | Command::Graph { sets, report, .. } => Some((sets, report)),
+        Command::Run { args, report } => Some((&args.sets, report)),
+        _ => None,
+    };
+    if let Some((sets, report)) = sets_and_report {
         if let Some(name) = repeated_set(sets) {
             return fail(
                 report,
@@ -251,27 +233,7 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Explain { code, .. } => explain(code.as_deref().unwrap_or_default()),
-        Command::Run {
-            file,
-            workflow,
-            sets,
-            ray_address,
-            storage,
-            run_id,
-            parallel,
-            report,
-        } => cli::run::run(
-            cli::run::RunArgs {
-                file,
-                workflow,
-                sets,
-                ray_address,
-                storage,
-                run_id,
-                parallel,
-            },
-            &report,
-        ),
+        Command::Run { args, report } => cli::run::run(args, &report),
         Command::Completions { shell } => {
             let shell = match shell {
                 CompletionShell::Bash => clap_complete::Shell::Bash,

@@ -822,13 +822,7 @@ impl Checker<'_> {
             return Typed::error(l.value.span);
         }
         // The nodes are counted before they are built: a fan-out's elements are known only now.
-        let per_element = match &l.value.kind {
-            ExprKind::Call(callee, _) => match self.callee_kind(callee, scope.env) {
-                Ty::Workflow(inner) => self.node_count(inner),
-                _ => 1,
-            },
-            _ => 0,
-        };
+        let per_element = self.let_node_count(l, scope.env);
         let total = (items.len() as u64)
             .saturating_mul(per_element)
             .saturating_add(build.nodes.len() as u64);
@@ -864,20 +858,26 @@ impl Checker<'_> {
         Typed::with_value(Ty::List(Box::new(output_ty)), value)
     }
 
+    /// The nodes one `let` creates, counted from its call (a fan-out's elements are counted
+    /// once here; `fan_out` counts them all when it knows the list).
+    fn let_node_count(&mut self, l: &ast::Let, env: &Env) -> u64 {
+        let ExprKind::Call(callee, _) = &l.value.kind else {
+            return 0;
+        };
+        match self.callee_kind(callee, env) {
+            Ty::Task(_) => 1,
+            Ty::Workflow(inner) => self.node_count(inner),
+            _ => 0,
+        }
+    }
+
     /// E0608 on the call of `workflow`'s body that takes its build past the limit.
     fn too_many_nodes(&mut self, item: ItemRef, workflow: &ast::Workflow) {
         let env = Env::new(item.module, Context::Workflow);
         let mut count: u64 = 0;
         for stmt in &workflow.body {
             let Stmt::Let(l) = stmt else { continue };
-            let ExprKind::Call(callee, _) = &l.value.kind else {
-                continue;
-            };
-            count = count.saturating_add(match self.callee_kind(callee, &env) {
-                Ty::Task(_) => 1,
-                Ty::Workflow(inner) => self.node_count(inner),
-                _ => 0,
-            });
+            count = count.saturating_add(self.let_node_count(l, &env));
             if count > MAX_NODES {
                 let total = self.node_count(item);
                 self.diagnostics.push(
@@ -970,15 +970,7 @@ impl Checker<'_> {
         let mut count: u64 = 0;
         for stmt in &workflow.body {
             let Stmt::Let(l) = stmt else { continue };
-            let ExprKind::Call(callee, _) = &l.value.kind else {
-                continue;
-            };
-            let more = match self.callee_kind(callee, &env) {
-                Ty::Task(_) => 1,
-                Ty::Workflow(inner) => self.node_count(inner),
-                _ => 0,
-            };
-            count = count.saturating_add(more);
+            count = count.saturating_add(self.let_node_count(l, &env));
         }
         self.node_counts.insert(item, count);
         count

@@ -20,13 +20,29 @@ const POLL: Duration = Duration::from_millis(500);
 /// After Ctrl-C, how long the stopped jobs have to end.
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
+#[derive(clap::Args)]
 pub struct RunArgs {
+    /// The `.rwf` file of the workflow.
     pub file: PathBuf,
+    /// The workflow to run (needed when the file has several).
+    #[arg(long)]
     pub workflow: Option<String>,
+    /// Bind a parameter: `NAME=VALUE`; every parameter without a default needs one.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = crate::parse_set)]
     pub sets: Vec<(String, String)>,
+    /// A running Ray's dashboard, such as `http://127.0.0.1:8265` (default: `RAY_ADDRESS`,
+    /// else a Ray head started for the run and stopped after it).
+    #[arg(long)]
     pub ray_address: Option<String>,
+    /// Where outputs go, a `file://` URI (default: `.rwf/runs` under the root).
+    #[arg(long)]
     pub storage: Option<String>,
+    /// The run id; running the same id again skips the nodes that already succeeded
+    /// (default: a hash of the sources and bindings).
+    #[arg(long)]
     pub run_id: Option<String>,
+    /// How many nodes may run at once (default: the number of cores).
+    #[arg(long)]
     pub parallel: Option<usize>,
 }
 
