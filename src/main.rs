@@ -358,10 +358,9 @@ fn order_warning(workflow: &rwfc::BuiltWorkflow) -> Option<String> {
         waits.push(format!("{} more wait", workflow.dependencies.len() - SHOWN));
     }
     Some(format!(
-        "warning: the RayJobs of `{}` depend on one another ({}); `kubectl create` would start them all at once: create each only after the ones it waits for have succeeded, in the order of `{}/workflow.yaml`",
+        "warning: the RayJobs of `{}` depend on one another ({}); `kubectl create` would start them all at once: run the workflow with `--target argo` on a cluster or `rwfc run` on this machine, or create each only after the ones it waits for have succeeded",
         workflow.name,
         waits.join("; "),
-        workflow.name,
     ))
 }
 

@@ -394,12 +394,16 @@ impl Checker<'_> {
             None => match Builtin::lookup(name) {
                 Some(builtin) => Typed::unknown(Ty::Builtin(builtin), span),
                 None => {
-                    let locals = env.locals.iter().map(|l| l.name.as_str());
-                    let mut best = crate::diagnostics::closest(name, locals.chain(BUILTINS.iter().map(|(n, _)| *n)));
+                    let mut best = closest_local(name, env)
+                        .or_else(|| crate::diagnostics::closest(name, BUILTINS.iter().map(|(n, _)| *n)));
                     if let Some(found) = self.scopes.of(env.module).and_then(|s| s.suggestions().closest(name)) {
-                        if best.is_none_or(|b| found < b) {
+                        if best.is_none_or(|b| found.0 < b.0) {
                             best = Some(found);
                         }
+                    }
+                    // The name the fix offers is as good as used: no W0001 on top of the error.
+                    if let Some((_, offered)) = best {
+                        env.lookup(offered);
                     }
                     let mut diagnostic =
                         Diagnostic::new(Code::E0101, span, format!("unknown name `{name}`"), "not defined");
@@ -1140,4 +1144,23 @@ fn field_hint(schema: Schema, key: &str) -> Option<String> {
     Some(format!(
         "did you mean `{alias}`? (rwf's resource keys are `cpu`, `mem`, `gpu` and `ephemeral_storage`)"
     ))
+}
+
+/// The local closest to a name not found: among those equally close, one not used yet (likely
+/// the one meant), then the one sharing the longest start with it, then the smallest.
+fn closest_local<'e>(name: &str, env: &'e Env) -> Option<(usize, &'e str)> {
+    let common_start = |candidate: &str| name.chars().zip(candidate.chars()).take_while(|(a, b)| a == b).count();
+    env.locals
+        .iter()
+        .filter_map(|local| {
+            let (distance, candidate) = crate::diagnostics::closest(name, [local.name.as_str()])?;
+            Some((
+                distance,
+                local.used.get(),
+                std::cmp::Reverse(common_start(candidate)),
+                candidate,
+            ))
+        })
+        .min()
+        .map(|(distance, _, _, candidate)| (distance, candidate))
 }
