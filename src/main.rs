@@ -195,7 +195,16 @@ fn read_source(path: &Path) -> io::Result<Vec<u8>> {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() && asks_for_json(std::env::args()) => {
+            let detail = error.to_string();
+            let first = detail.lines().next().unwrap_or_default().trim_start_matches("error: ");
+            eprintln!("{}", render::json_error(first));
+            return ExitCode::from(2);
+        }
+        Err(error) => error.exit(),
+    };
     let worker = std::thread::Builder::new()
         .stack_size(rwfc::STACK_BYTES)
         .spawn(move || run(cli));
@@ -362,6 +371,14 @@ fn order_warning(workflow: &rwfc::BuiltWorkflow) -> Option<String> {
         workflow.name,
         waits.join("; "),
     ))
+}
+
+/// Whether the command line asks for JSON diagnostics, read before clap could parse it: a
+/// usage error is then one JSON line too.
+fn asks_for_json(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.iter().any(|a| a == "--message-format=json")
+        || args.windows(2).any(|w| w[0] == "--message-format" && w[1] == "json")
 }
 
 /// A usage or I/O error (exit 2), in the format diagnostics are written in.
