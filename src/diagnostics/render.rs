@@ -132,7 +132,7 @@ fn report<'a>(diagnostic: &Diagnostic, sources: &'a SourceMap) -> Report<'a> {
     let mut labels: Vec<LabeledSpan> = diagnostic.primary.iter().map(|l| labeled(l, true, sources)).collect();
     let mut related = Vec::new();
     for label in &diagnostic.labels {
-        if Some(label.span.file) == primary_file {
+        if Some(label.span.file) == primary_file && !far_apart(diagnostic, label, sources) {
             labels.push(labeled(label, false, sources));
         } else {
             related.push(Report {
@@ -158,6 +158,19 @@ fn report<'a>(diagnostic: &Diagnostic, sources: &'a SourceMap) -> Report<'a> {
         labels,
         related,
     }
+}
+
+/// Lines between a label and the primary span past which the label gets a snippet of its own:
+/// one snippet would print every line between them (a task's body and a call far below it).
+const NEAR_LINES: usize = 6;
+
+fn far_apart(diagnostic: &Diagnostic, label: &Label, sources: &SourceMap) -> bool {
+    let (Some(primary), Some(file)) = (&diagnostic.primary, sources.file(label.span.file)) else {
+        return false;
+    };
+    let line = |offset: u32| file.line_column(offset as usize).0;
+    let (a, b) = (line(primary.span.start), line(label.span.start));
+    a.abs_diff(b) > NEAR_LINES
 }
 
 /// miette's graphical report, in colour or plain ASCII-safe text.
