@@ -9,6 +9,7 @@ pub mod check;
 pub mod dag;
 pub mod diagnostics;
 pub mod emit;
+pub mod format;
 pub mod graph;
 pub mod load;
 pub mod names;

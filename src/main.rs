@@ -115,6 +115,15 @@ enum Command {
         #[arg(long, conflicts_with = "code")]
         list: bool,
     },
+    /// Rewrite files in the canonical layout, keeping every comment.
+    Fmt {
+        /// The `.rwf` files or directories to format, or `-` for stdin to stdout.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing: list the files that would change, and fail if any would.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print a completion script for a shell, e.g. `rwfc completions bash > /etc/bash_completion.d/rwfc`.
     Completions {
         /// The shell to complete in.
@@ -256,6 +265,17 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check { files, report } => check(&files, &report),
+        Command::Fmt { files, check } => {
+            let flags = Report {
+                message_format: MessageFormat::Human,
+                deny_warnings: false,
+                root: None,
+                color: Color::Auto,
+            };
+            cli::fmt::run(&files, check, |diagnostics, sources| {
+                report(diagnostics, sources, &flags);
+            })
+        }
         Command::Graph {
             file,
             workflow,
