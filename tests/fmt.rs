@@ -157,3 +157,58 @@ fn fmt_cases_give_their_formatted_layout() {
         failures.join("\n")
     );
 }
+
+fn rwfc(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rwfc"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rwfc runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("rwfc exits")
+}
+
+#[test]
+fn check_changes_nothing_and_lists_the_files_that_would_change() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let messy = dir.path().join("messy.rwf");
+    let tidy = dir.path().join("tidy.rwf");
+    std::fs::write(&messy, "const A={a=1}\n").expect("written");
+    std::fs::write(&tidy, "const A = { a = 1 }\n").expect("written");
+    let dir_arg = dir.path().to_str().expect("utf-8");
+    let output = rwfc(&["fmt", "--check", dir_arg], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("{}\n", messy.display())
+    );
+    assert_eq!(std::fs::read_to_string(&messy).expect("read"), "const A={a=1}\n");
+    let output = rwfc(&["fmt", dir_arg], "");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&messy).expect("read"), "const A = { a = 1 }\n");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("listed").count(),
+        2,
+        "no temporary file left"
+    );
+    assert_eq!(rwfc(&["fmt", "--check", dir_arg], "").status.code(), Some(0));
+}
+
+#[test]
+fn stdin_goes_to_stdout_and_a_syntax_error_is_reported() {
+    let output = rwfc(&["fmt", "-"], "const  A=1");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "const A = 1\n");
+    let output = rwfc(&["fmt", "-"], "task t( {");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("E0001"));
+}

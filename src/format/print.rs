@@ -133,18 +133,20 @@ impl Printer<'_> {
             docs.push(Self::trailing_doc(comment));
             self.next += 1;
         }
-        let rest = self.source.get(until..).unwrap_or_default();
-        let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-        let after_comma = rest[gap..].strip_prefix(',').map_or(gap, |r| rest.len() - r.len());
-        let gap2 =
-            after_comma + (rest[after_comma..].len() - rest[after_comma..].trim_start_matches([' ', '\t']).len());
-        if let Some(comment) = self
-            .comments
-            .get(self.next)
-            .filter(|c| c.start == until + gap || c.start == until + gap2)
-        {
+        // Comments on the same line after the element, a comma or another block comment.
+        let mut from = until;
+        loop {
+            let rest = self.source.get(from..).unwrap_or_default();
+            let gap = rest.len() - rest.trim_start_matches([' ', '\t', ',']).len();
+            let Some(comment) = self.comments.get(self.next).filter(|c| c.start == from + gap) else {
+                break;
+            };
             docs.push(Self::trailing_doc(comment));
             self.next += 1;
+            if comment.is_line {
+                break;
+            }
+            from = comment.end;
         }
         docs
     }
