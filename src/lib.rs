@@ -12,6 +12,7 @@ pub mod emit;
 pub mod format;
 pub mod graph;
 pub mod load;
+pub mod lsp;
 pub mod names;
 pub mod parallel;
 pub mod plan;

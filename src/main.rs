@@ -124,6 +124,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Serve the Language Server Protocol on stdio, for editors.
+    Lsp,
     /// Print a completion script for a shell, e.g. `rwfc completions bash > /etc/bash_completion.d/rwfc`.
     Completions {
         /// The shell to complete in.
@@ -265,6 +267,7 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check { files, report } => check(&files, &report),
+        Command::Lsp => lsp(),
         Command::Fmt { files, check } => {
             let flags = Report {
                 message_format: MessageFormat::Human,
@@ -580,6 +583,20 @@ fn check(files: &[PathBuf], flags: &Report) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `rwfc lsp`: the library answers, this moves the messages over stdio.
+fn lsp() -> ExitCode {
+    let (connection, io_threads) = lsp_server::Connection::stdio();
+    let served = rwfc::lsp::serve(&connection, Box::new(OsFileSystem));
+    drop(connection);
+    match served.and_then(|()| io_threads.join().map_err(|e| e.to_string())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: language server: {error}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -1,0 +1,188 @@
+//! Answers that need only the text of one document: formatting, its symbols, and hover and
+//! go to definition for the names it declares (items, parameters, `let`s).
+
+use super::LineIndex;
+use crate::ast::{self, ItemKind, Stmt};
+use crate::diagnostics::Diagnostics;
+use crate::format::FILE;
+use lsp_types::{DocumentSymbolResponse, GotoDefinitionResponse, Hover, Position, SymbolKind, TextEdit, Uri};
+
+/// One edit replacing the whole text with its formatted layout; none when it is already
+/// formatted or does not parse (the diagnostics say why).
+pub fn formatting(text: &str) -> Vec<TextEdit> {
+    match crate::format::format(text) {
+        Ok(formatted) if formatted != text => {
+            let index = LineIndex::new(text);
+            vec![TextEdit::new(index.range(0, text.len()), formatted)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn parse(text: &str) -> Option<ast::File> {
+    crate::syntax::parse(FILE, text, &mut Diagnostics::new())
+}
+
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must be given, though it is deprecated.
+fn symbol(
+    index: &LineIndex,
+    name: &ast::Ident,
+    kind: SymbolKind,
+    span: crate::source::Span,
+    children: Vec<lsp_types::DocumentSymbol>,
+) -> lsp_types::DocumentSymbol {
+    lsp_types::DocumentSymbol {
+        name: name.name.clone(),
+        detail: None,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: index.range(span.start as usize, span.end.max(name.span.end) as usize),
+        selection_range: index.range(name.span.start as usize, name.span.end as usize),
+        children: (!children.is_empty()).then_some(children),
+    }
+}
+
+/// The items of the document, with the parameters and `let`s of tasks and workflows.
+pub fn symbols(text: &str) -> DocumentSymbolResponse {
+    let index = LineIndex::new(text);
+    let Some(file) = parse(text) else {
+        return DocumentSymbolResponse::Nested(Vec::new());
+    };
+    let symbols = file
+        .items
+        .iter()
+        .filter_map(|item| {
+            let name = item.name()?;
+            let params = |params: &[ast::Param]| -> Vec<_> {
+                params
+                    .iter()
+                    .map(|p| symbol(&index, &p.name, SymbolKind::VARIABLE, p.span, Vec::new()))
+                    .collect()
+            };
+            let (kind, children) = match &item.kind {
+                ItemKind::Import(_) => (SymbolKind::MODULE, Vec::new()),
+                ItemKind::Const(_) => (SymbolKind::CONSTANT, Vec::new()),
+                ItemKind::Cluster(_) => (SymbolKind::OBJECT, Vec::new()),
+                ItemKind::Task(t) => (SymbolKind::FUNCTION, params(&t.params)),
+                ItemKind::Workflow(w) => {
+                    let mut children = params(&w.params);
+                    children.extend(w.body.iter().filter_map(|s| match s {
+                        Stmt::Let(l) => Some(symbol(&index, &l.name, SymbolKind::VARIABLE, l.span, Vec::new())),
+                        _ => None,
+                    }));
+                    (SymbolKind::FUNCTION, children)
+                }
+            };
+            Some(symbol(&index, name, kind, item.span, children))
+        })
+        .collect();
+    DocumentSymbolResponse::Nested(symbols)
+}
+
+/// A name the document declares: where, and what hover shows of it.
+struct Declaration<'a> {
+    name: &'a ast::Ident,
+    /// The declaration as written (a task's or workflow's signature without its body).
+    code: String,
+    doc: Option<&'a str>,
+}
+
+/// The declaration of the name under `offset`: a parameter or `let` of the item the cursor is
+/// in, else an item of the file.
+fn declaration<'a>(text: &str, file: &'a ast::File, offset: usize) -> Option<Declaration<'a>> {
+    let word = word_at(text, offset)?;
+    let slice = |span: crate::source::Span| text.get(span.start as usize..span.end as usize).unwrap_or_default();
+    let local = file
+        .items
+        .iter()
+        .find(|item| item.span.start as usize <= offset && offset <= item.span.end as usize);
+    if let Some(item) = local {
+        let (params, body): (&[ast::Param], &[Stmt]) = match &item.kind {
+            ItemKind::Task(t) => (&t.params, &[]),
+            ItemKind::Workflow(w) => (&w.params, &w.body),
+            _ => (&[], &[]),
+        };
+        if let Some(p) = params.iter().find(|p| p.name.name == word) {
+            return Some(Declaration {
+                name: &p.name,
+                code: slice(p.span).trim_end().trim_end_matches(',').to_owned(),
+                doc: None,
+            });
+        }
+        let mut lets = body.iter().filter_map(|s| match s {
+            Stmt::Let(l) if l.name.name == word => Some(l),
+            _ => None,
+        });
+        if let Some(l) = lets.next_back() {
+            let code = slice(l.span).lines().next().unwrap_or_default().to_owned();
+            return Some(Declaration {
+                name: &l.name,
+                code,
+                doc: None,
+            });
+        }
+    }
+    let item = file
+        .items
+        .iter()
+        .find(|item| item.name().is_some_and(|n| n.name == word))?;
+    let code = match &item.kind {
+        ItemKind::Task(ast::Task { body, .. }) | ItemKind::Cluster(ast::Cluster { body, .. }) => text
+            .get(item.span.start as usize..body.span.start as usize)
+            .unwrap_or_default()
+            .trim_end()
+            .to_owned(),
+        ItemKind::Workflow(w) => text
+            .get(item.span.start as usize..w.body_span.start as usize)
+            .unwrap_or_default()
+            .trim_end()
+            .to_owned(),
+        _ => slice(item.span).trim_end().to_owned(),
+    };
+    Some(Declaration {
+        name: item.name()?,
+        code,
+        doc: item.doc.as_deref(),
+    })
+}
+
+/// The identifier the byte `offset` is in or just after.
+fn word_at(text: &str, offset: usize) -> Option<&str> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let offset = offset.min(text.len());
+    let before = text.get(..offset)?;
+    let start = before.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let end = text
+        .get(offset..)?
+        .find(|c: char| !is_word(c))
+        .map_or(text.len(), |i| offset + i);
+    text.get(start..end).filter(|w| !w.is_empty())
+}
+
+/// The declaration under the cursor, as written, with its doc comment.
+pub fn hover(text: &str, position: Position) -> Option<Hover> {
+    let file = parse(text)?;
+    let offset = LineIndex::new(text).offset(position);
+    let found = declaration(text, &file, offset)?;
+    let mut value = format!("```rwf\n{}\n```", found.code);
+    if let Some(doc) = found.doc {
+        value.push_str(&format!("\n\n{doc}"));
+    }
+    Some(Hover {
+        contents: lsp_types::HoverContents::Markup(lsp_types::MarkupContent {
+            kind: lsp_types::MarkupKind::Markdown,
+            value,
+        }),
+        range: None,
+    })
+}
+
+/// Where the name under the cursor is declared in the document.
+pub fn definition(text: &str, position: Position, uri: Uri) -> Option<GotoDefinitionResponse> {
+    let file = parse(text)?;
+    let index = LineIndex::new(text);
+    let found = declaration(text, &file, index.offset(position))?;
+    let range = index.range(found.name.span.start as usize, found.name.span.end as usize);
+    Some(GotoDefinitionResponse::Scalar(lsp_types::Location::new(uri, range)))
+}

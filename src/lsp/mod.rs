@@ -1,0 +1,245 @@
+//! `rwfc lsp`'s decisions: given the open documents and a message from the editor, the messages
+//! to send back. The binary only moves messages between stdio and [`serve`].
+//!
+//! Documents are synchronised whole. Diagnostics come from [`crate::check`] over a file system
+//! where open buffers replace the files on disk, so an unsaved edit of an imported file counts.
+
+mod features;
+mod position;
+
+pub use position::LineIndex;
+
+use crate::diagnostics::Severity;
+use crate::load::FileSystem;
+use crate::source::Origin;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use lsp_types::{notification, request, Uri};
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What the server offers, in the `initialize` answer.
+pub fn capabilities() -> lsp_types::ServerCapabilities {
+    lsp_types::ServerCapabilities {
+        text_document_sync: Some(lsp_types::TextDocumentSyncKind::FULL.into()),
+        document_formatting_provider: Some(lsp_types::OneOf::Left(true)),
+        document_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        hover_provider: Some(true.into()),
+        definition_provider: Some(lsp_types::OneOf::Left(true)),
+        ..Default::default()
+    }
+}
+
+/// Answers `initialize`, then every message of `connection` until the editor shuts it down.
+pub fn serve(connection: &Connection, fs: Box<dyn FileSystem>) -> Result<(), String> {
+    let capabilities = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
+    connection.initialize(capabilities).map_err(|e| e.to_string())?;
+    let mut server = Server::new(fs);
+    for message in &connection.receiver {
+        if let Message::Request(request) = &message {
+            if connection.handle_shutdown(request).map_err(|e| e.to_string())? {
+                return Ok(());
+            }
+        }
+        for reply in server.handle(message) {
+            connection.sender.send(reply).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// The open documents, by path, and the file system under them.
+pub struct Server {
+    documents: HashMap<PathBuf, String>,
+    disk: Box<dyn FileSystem>,
+}
+
+impl FileSystem for Server {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self.documents.get(path) {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => self.disk.read(path),
+        }
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        match self.disk.canonicalize(path) {
+            Err(_) if self.documents.contains_key(path) => Ok(path.to_path_buf()),
+            result => result,
+        }
+    }
+}
+
+impl Server {
+    pub fn new(disk: Box<dyn FileSystem>) -> Self {
+        Server {
+            documents: HashMap::new(),
+            disk,
+        }
+    }
+
+    /// The messages to send in answer to `message`.
+    pub fn handle(&mut self, message: Message) -> Vec<Message> {
+        match message {
+            Message::Request(request) => vec![Message::Response(self.request(request))],
+            Message::Notification(notification) => self.notification(notification),
+            Message::Response(_) => Vec::new(),
+        }
+    }
+
+    fn notification(&mut self, notification: Notification) -> Vec<Message> {
+        let changed = match notification.method.as_str() {
+            notification::DidOpenTextDocument::METHOD => {
+                params::<notification::DidOpenTextDocument>(notification.params)
+                    .map(|p| (p.text_document.uri, Some(p.text_document.text)))
+            }
+            notification::DidChangeTextDocument::METHOD => {
+                params::<notification::DidChangeTextDocument>(notification.params).and_then(|mut p| {
+                    // Whole-document sync: the last change is the new text.
+                    let text = p.content_changes.pop()?.text;
+                    Some((p.text_document.uri, Some(text)))
+                })
+            }
+            notification::DidCloseTextDocument::METHOD => {
+                params::<notification::DidCloseTextDocument>(notification.params).map(|p| (p.text_document.uri, None))
+            }
+            _ => None,
+        };
+        let Some((uri, text)) = changed else {
+            return Vec::new();
+        };
+        let Some(path) = uri_path(&uri) else {
+            return Vec::new();
+        };
+        let diagnostics = match text {
+            Some(text) => {
+                self.documents.insert(path.clone(), text);
+                self.diagnostics(&path)
+            }
+            None => {
+                self.documents.remove(&path);
+                Vec::new()
+            }
+        };
+        let publish = lsp_types::PublishDiagnosticsParams::new(uri, diagnostics, None);
+        vec![Message::Notification(Notification::new(
+            notification::PublishDiagnostics::METHOD.to_owned(),
+            publish,
+        ))]
+    }
+
+    fn request(&mut self, request: Request) -> Response {
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            request::Formatting::METHOD => self.answer::<request::Formatting>(request, |s, p| {
+                s.document(&p.text_document.uri).map(features::formatting)
+            }),
+            request::DocumentSymbolRequest::METHOD => self.answer::<request::DocumentSymbolRequest>(request, |s, p| {
+                s.document(&p.text_document.uri).map(features::symbols)
+            }),
+            request::HoverRequest::METHOD => self.answer::<request::HoverRequest>(request, |s, p| {
+                let at = &p.text_document_position_params;
+                s.document(&at.text_document.uri)
+                    .and_then(|text| features::hover(text, at.position))
+            }),
+            request::GotoDefinition::METHOD => self.answer::<request::GotoDefinition>(request, |s, p| {
+                let at = &p.text_document_position_params;
+                let uri = at.text_document.uri.clone();
+                s.document(&uri)
+                    .and_then(|text| features::definition(text, at.position, uri))
+            }),
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("`{}` is not supported", request.method),
+            )),
+        };
+        match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        }
+    }
+
+    /// Decodes the parameters of `request` as `R`'s and answers them with `answer` (`null` for
+    /// a document that is not open); parameters that do not decode are an error response.
+    fn answer<R: lsp_types::request::Request>(
+        &self,
+        request: Request,
+        answer: impl FnOnce(&Self, R::Params) -> R::Result,
+    ) -> Result<serde_json::Value, (ErrorCode, String)> {
+        let params = serde_json::from_value::<R::Params>(request.params)
+            .map_err(|error| (ErrorCode::InvalidParams, error.to_string()))?;
+        Ok(serde_json::to_value(answer(self, params)).unwrap_or_default())
+    }
+
+    fn document(&self, uri: &Uri) -> Option<&str> {
+        self.documents.get(&uri_path(uri)?).map(String::as_str)
+    }
+
+    /// The diagnostics of the open document `path`, as the command line reports them; those in
+    /// other files (an import that fails) are shown at its start, naming their file.
+    fn diagnostics(&self, path: &Path) -> Vec<lsp_types::Diagnostic> {
+        let (Some(root), Some(main), Some(text)) = (
+            path.parent(),
+            path.file_name().and_then(|n| n.to_str()),
+            self.documents.get(path),
+        ) else {
+            return Vec::new();
+        };
+        let checked = crate::check(self, root, main, text.as_bytes());
+        let main_id = checked.sources.find(&Origin::User(main.to_owned()));
+        let index = LineIndex::new(text);
+        checked
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let primary = d.primary.as_ref();
+                let here = primary.filter(|label| Some(label.span.file) == main_id);
+                let range = here.map_or_else(lsp_types::Range::default, |label| {
+                    index.range(label.span.start as usize, label.span.end as usize)
+                });
+                let elsewhere = primary
+                    .filter(|_| here.is_none())
+                    .and_then(|label| checked.sources.file(label.span.file))
+                    .map(|file| format!("in {}: ", file.name()))
+                    .unwrap_or_default();
+                let mut message = format!("{elsewhere}{}", d.message);
+                if let Some(help) = &d.help {
+                    message.push_str(&format!("\nhelp: {help}"));
+                }
+                lsp_types::Diagnostic {
+                    range,
+                    severity: Some(match d.severity() {
+                        Severity::Error => lsp_types::DiagnosticSeverity::ERROR,
+                        Severity::Warning => lsp_types::DiagnosticSeverity::WARNING,
+                    }),
+                    code: Some(lsp_types::NumberOrString::String(d.code.as_str().to_owned())),
+                    source: Some("rwfc".to_owned()),
+                    message,
+                    ..Default::default()
+                }
+            })
+            .collect()
+    }
+}
+
+fn params<N: lsp_types::notification::Notification>(value: serde_json::Value) -> Option<N::Params> {
+    serde_json::from_value(value).ok()
+}
+
+/// The path of a `file:` URI, its `%XX` escapes decoded.
+fn uri_path(uri: &Uri) -> Option<PathBuf> {
+    let rest = uri.as_str().strip_prefix("file://")?;
+    let mut bytes = Vec::with_capacity(rest.len());
+    let mut input = rest.bytes();
+    while let Some(byte) = input.next() {
+        if byte == b'%' {
+            let hex = [input.next()?, input.next()?];
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            bytes.push(byte);
+        }
+    }
+    Some(PathBuf::from(String::from_utf8(bytes).ok()?))
+}

@@ -1,0 +1,226 @@
+//! `rwfc lsp` in process: a client and the server over `Connection::memory()`, exchanging the
+//! messages an editor would.
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use rwfc::load::FileSystem;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+struct Disk;
+
+impl FileSystem for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+}
+
+struct Client {
+    connection: Connection,
+    server: Option<std::thread::JoinHandle<Result<(), String>>>,
+    next_id: i32,
+    uri: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Client {
+    /// A server, initialized, and the URI of a document `main.rwf` in a fresh folder.
+    fn start() -> Client {
+        let (server, connection) = Connection::memory();
+        let server = std::thread::spawn(move || rwfc::lsp::serve(&server, Box::new(Disk)));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let uri = format!("file://{}/main.rwf", dir.path().display());
+        let mut client = Client {
+            connection,
+            server: Some(server),
+            next_id: 0,
+            uri,
+            _dir: dir,
+        };
+        let capabilities = client.request("initialize", json!({ "capabilities": {} }));
+        assert_eq!(capabilities["capabilities"]["documentFormattingProvider"], json!(true));
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        let message = Message::Notification(Notification::new(method.to_owned(), params));
+        self.connection.sender.send(message).expect("server listening");
+    }
+
+    fn response(&mut self, method: &str, params: Value) -> Response {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        let request = Request::new(id.clone(), method.to_owned(), params);
+        self.connection.sender.send(request.into()).expect("server listening");
+        loop {
+            match self.connection.receiver.recv().expect("a reply") {
+                Message::Response(response) if response.id == id => return response,
+                _ => continue,
+            }
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.response(method, params);
+        assert!(response.error.is_none(), "{method}: {:?}", response.error);
+        response.result.unwrap_or_default()
+    }
+
+    /// Opens (first time) or replaces the document, and returns the diagnostics published.
+    fn edit(&self, version: i32, text: &str) -> Vec<Value> {
+        if version == 1 {
+            let document = json!({ "uri": self.uri, "languageId": "rwf", "version": 1, "text": text });
+            self.notify("textDocument/didOpen", json!({ "textDocument": document }));
+        } else {
+            let document = json!({ "uri": self.uri, "version": version });
+            let changes = json!([{ "text": text }]);
+            self.notify(
+                "textDocument/didChange",
+                json!({ "textDocument": document, "contentChanges": changes }),
+            );
+        }
+        loop {
+            if let Message::Notification(n) = self.connection.receiver.recv().expect("diagnostics") {
+                assert_eq!(n.method, "textDocument/publishDiagnostics");
+                return n.params["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+        }
+    }
+
+    fn at(&self, line: u32, character: u32) -> Value {
+        json!({ "textDocument": { "uri": self.uri }, "position": { "line": line, "character": character } })
+    }
+
+    fn stop(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let server = self.server.take().expect("running");
+        assert_eq!(server.join().expect("no panic"), Ok(()));
+    }
+}
+
+#[test]
+fn diagnostics_underline_the_right_utf16_characters() {
+    let client = Client::start();
+    let line = "const A = \"é😀\" + nope";
+    let diagnostics = client.edit(1, &format!("// x\n{line}\n"));
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let start = line.find("nope").expect("nope");
+    let units = line[..start].encode_utf16().count();
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({ "line": 1, "character": units })
+    );
+    assert_eq!(
+        diagnostics[0]["range"]["end"],
+        json!({ "line": 1, "character": units + 4 })
+    );
+    assert_eq!(diagnostics[0]["source"], json!("rwfc"));
+    assert!(diagnostics[0]["code"].as_str().is_some_and(|c| c.starts_with('E')));
+    client.stop();
+}
+
+#[test]
+fn a_document_broken_mid_edit_is_reported_and_the_server_goes_on() {
+    let mut client = Client::start();
+    assert_eq!(client.edit(1, "const A = 1\n"), Vec::<Value>::new());
+    let broken = client.edit(2, "const A = 1\ntask t(n: int {\n");
+    assert_eq!(broken.len(), 1);
+    assert_eq!(broken[0]["code"], json!("E0001"));
+    assert_eq!(broken[0]["range"]["start"]["line"], json!(1));
+    // Requests on the broken text answer without a result, not an error.
+    let formatting = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": client.uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(formatting, json!([]));
+    assert_eq!(client.request("textDocument/hover", client.at(1, 8)), Value::Null);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": client.uri } }),
+    );
+    assert_eq!(symbols, json!([]));
+    let fixed =
+        "const A = 1\ntask t(n: int) { image = \"x\", entrypoint = \"e ${n}\", requests { cpu = 1, mem = 1Gi } }\n";
+    assert_eq!(client.edit(3, fixed), Vec::<Value>::new());
+    client.stop();
+}
+
+#[test]
+fn formatting_symbols_hover_and_definition() {
+    let mut client = Client::start();
+    let text = concat!(
+        "/// The image.\n",
+        "const IMAGE=\"x\"\n",
+        "task t(n: int) -> int { image = IMAGE, entrypoint = \"e ${n}\", requests { cpu = 1, mem = 1Gi } }\n",
+        "workflow w() -> int {\n",
+        "  storage = \"s3://b/p\"\n",
+        "  let a = t(n = 1)\n",
+        "  return a\n",
+        "}\n",
+    );
+    let column = |line: usize, needle: &str| {
+        text.lines()
+            .nth(line)
+            .and_then(|l| l.find(needle))
+            .expect("in the text") as u32
+    };
+    assert_eq!(client.edit(1, text), Vec::<Value>::new());
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": client.uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let expected = rwfc::format::format(text).expect("formats");
+    assert_eq!(edits[0]["newText"], json!(expected));
+    assert_eq!(edits[0]["range"]["end"], json!({ "line": 8, "character": 0 }));
+
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": client.uri } }),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["IMAGE", "t", "w"]);
+    assert_eq!(symbols[2]["children"][0]["name"], json!("a"));
+
+    // `IMAGE` in the task's body: the constant, with its doc comment.
+    let hover = client.request("textDocument/hover", client.at(2, column(2, "IMAGE,") + 2));
+    let value = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(
+        value.contains("const IMAGE=\"x\"") && value.contains("The image."),
+        "{value}"
+    );
+    // `n` in the entrypoint: the parameter.
+    let hover = client.request("textDocument/hover", client.at(2, column(2, "n}")));
+    assert_eq!(hover["contents"]["value"], json!("```rwf\nn: int\n```"));
+    // `a` after `return`: the `let`.
+    let definition = client.request("textDocument/definition", client.at(6, 9));
+    assert_eq!(definition["range"]["start"], json!({ "line": 5, "character": 6 }));
+    client.stop();
+}
+
+#[test]
+fn malformed_and_unknown_requests_get_errors_not_a_crash() {
+    let mut client = Client::start();
+    let response = client.response("textDocument/hover", json!({ "textDocument": 5 }));
+    assert_eq!(
+        response.error.map(|e| e.code),
+        Some(lsp_server::ErrorCode::InvalidParams as i32)
+    );
+    let response = client.response("textDocument/rename", json!({}));
+    assert_eq!(
+        response.error.map(|e| e.code),
+        Some(lsp_server::ErrorCode::MethodNotFound as i32)
+    );
+    // A notification with bad parameters is ignored.
+    client.notify("textDocument/didOpen", json!({ "textDocument": "nope" }));
+    assert_eq!(client.request("textDocument/hover", client.at(0, 0)), Value::Null);
+    client.stop();
+}
