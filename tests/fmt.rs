@@ -49,7 +49,10 @@ fn without_spans(text: &str) -> Option<String> {
 }
 
 fn comment_texts(text: &str) -> Vec<String> {
-    let mut texts: Vec<String> = comments::collect(text).into_iter().map(|c| c.text).collect();
+    let mut diagnostics = Diagnostics::new();
+    let file = rwfc::syntax::parse(FILE, text, &mut diagnostics).expect("parses");
+    let strings = rwfc::format::strings::literals(&file);
+    let mut texts: Vec<String> = comments::collect(text, &strings).into_iter().map(|c| c.text).collect();
     texts.sort();
     texts
 }

@@ -1,5 +1,7 @@
-//! The comments of a file, found by a scan that knows strings: `//` inside a string (or in an
-//! interpolation, which is printed with its string) is not a comment.
+//! The comments of a file, found by a scan that steps over its string literals: `//` inside a
+//! string (or in an interpolation, which is printed with its string) is not a comment.
+
+use std::collections::HashMap;
 
 /// A comment and where it was.
 #[derive(Debug, Clone)]
@@ -14,11 +16,11 @@ pub struct Comment {
     pub code_after: bool,
 }
 
-/// Every comment of `text` (a file that parsed), in order.
-pub fn collect(text: &str) -> Vec<Comment> {
-    let mut out = Vec::new();
-    scan(text.as_bytes(), 0, false, &mut out);
-    out.into_iter()
+/// Every comment of `text` (a file that parsed), in order; `strings` maps the start of each
+/// string literal to its end.
+pub fn collect(text: &str, strings: &HashMap<usize, usize>) -> Vec<Comment> {
+    scan(text.as_bytes(), strings)
+        .into_iter()
         .map(|(start, end, is_line)| {
             let raw = text.get(start..end).unwrap_or_default();
             let rest = text.get(end..).unwrap_or_default();
@@ -34,10 +36,10 @@ pub fn collect(text: &str) -> Vec<Comment> {
         .collect()
 }
 
-/// Scans code from `i`; inside an interpolation (`nested`) up to its closing `}`, whose index
-/// is returned. Comments found outside strings are pushed as (start, end, is_line).
-fn scan(bytes: &[u8], mut i: usize, nested: bool, out: &mut Vec<(usize, usize, bool)>) -> usize {
-    let mut depth = 0usize;
+/// The comments outside strings, as (start, end, is_line).
+fn scan(bytes: &[u8], strings: &HashMap<usize, usize>) -> Vec<(usize, usize, bool)> {
+    let mut out = Vec::new();
+    let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
         match byte {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
@@ -45,9 +47,7 @@ fn scan(bytes: &[u8], mut i: usize, nested: bool, out: &mut Vec<(usize, usize, b
                     .iter()
                     .position(|&b| b == b'\n')
                     .map_or(bytes.len(), |n| i + n);
-                if !nested {
-                    out.push((i, end, true));
-                }
+                out.push((i, end, true));
                 i = end;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
@@ -55,56 +55,12 @@ fn scan(bytes: &[u8], mut i: usize, nested: bool, out: &mut Vec<(usize, usize, b
                     .get(i + 2..)
                     .and_then(|rest| rest.windows(2).position(|w| w == b"*/"))
                     .map_or(bytes.len(), |n| i + 2 + n + 2);
-                if !nested {
-                    out.push((i, end, false));
-                }
+                out.push((i, end, false));
                 i = end;
             }
-            b'"' => {
-                let raw = i > 0 && bytes[i - 1] == b'r' && !(i > 1 && is_word(bytes[i - 2]));
-                i = if raw {
-                    skip_raw(bytes, i + 1)
-                } else {
-                    skip_string(bytes, i + 1, out)
-                };
-            }
-            b'{' => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if nested && depth == 0 => return i,
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
+            b'r' | b'"' => i = strings.get(&i).copied().unwrap_or(i + 1),
             _ => i += 1,
         }
     }
-    i
-}
-
-fn is_word(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
-}
-
-/// Past the closing quote of a raw string whose text starts at `i`.
-fn skip_raw(bytes: &[u8], i: usize) -> usize {
-    bytes
-        .get(i..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'"'))
-        .map_or(bytes.len(), |n| i + n + 1)
-}
-
-/// Past the closing quote of a string whose text starts at `i`, interpolations included.
-fn skip_string(bytes: &[u8], mut i: usize, out: &mut Vec<(usize, usize, bool)>) -> usize {
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'"' => return i + 1,
-            b'\\' => i += 2,
-            b'$' if bytes.get(i + 1) == Some(&b'$') => i += 2,
-            b'$' if bytes.get(i + 1) == Some(&b'{') => i = scan(bytes, i + 2, true, out) + 1,
-            _ => i += 1,
-        }
-    }
-    i
+    out
 }

@@ -9,6 +9,7 @@
 pub mod comments;
 mod doc;
 mod print;
+pub mod strings;
 
 use crate::diagnostics::Diagnostics;
 use crate::source::FileId;
@@ -26,7 +27,7 @@ pub fn format(text: &str) -> Result<String, Diagnostics> {
     let parsed = crate::syntax::parse(FILE, text, &mut diagnostics);
     match parsed {
         Some(file) if diagnostics.is_empty() => {
-            let comments = comments::collect(text);
+            let comments = comments::collect(text, &strings::literals(&file));
             Ok(print::file(text, comments, &file))
         }
         _ => Err(diagnostics),

@@ -110,18 +110,18 @@ impl Printer<'_> {
     /// Where the text of `span` ends: pest's spans of repeated rules take in the whitespace and
     /// comments after them.
     fn content_end(&self, span: Span) -> usize {
-        let mut end = span.end as usize;
+        self.back_over_gap(span.start as usize, span.end as usize)
+    }
+
+    /// `at` moved back over whitespace and comments, not before `floor`.
+    fn back_over_gap(&self, floor: usize, mut at: usize) -> usize {
         loop {
-            let before = self.source.get(span.start as usize..end).unwrap_or_default();
-            end = span.start as usize + before.trim_end().len();
-            let at = self.comments.partition_point(|c| c.end < end);
-            match self
-                .comments
-                .get(at)
-                .filter(|c| c.end == end && c.start >= span.start as usize)
-            {
-                Some(comment) => end = comment.start,
-                None => return end,
+            let before = self.source.get(floor..at).unwrap_or_default();
+            at = floor + before.trim_end().len();
+            let found = self.comments.partition_point(|c| c.end < at);
+            match self.comments.get(found).filter(|c| c.end == at && c.start >= floor) {
+                Some(comment) => at = comment.start,
+                None => return at,
             }
         }
     }
@@ -314,8 +314,9 @@ impl Printer<'_> {
             Stmt::Setting(field) => field.span,
             Stmt::Let(l) => l.span,
             Stmt::Return(e) => {
-                let start = self.source.get(..e.span.start as usize).and_then(|s| s.rfind("return"));
-                start.map_or(e.span, |start| Span::new(e.span.file, start, e.span.end as usize))
+                let keyword_end = self.back_over_gap(0, e.span.start as usize);
+                let start = keyword_end.saturating_sub("return".len());
+                Span::new(e.span.file, start, e.span.end as usize)
             }
         }
     }
