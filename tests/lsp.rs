@@ -200,6 +200,9 @@ fn formatting_symbols_hover_and_definition() {
     // `n` in the entrypoint: the parameter.
     let hover = client.request("textDocument/hover", client.at(2, column(2, "n}")));
     assert_eq!(hover["contents"]["value"], json!("```rwf\nn: int\n```"));
+    // A configuration field: its type.
+    let hover = client.request("textDocument/hover", client.at(2, column(2, "requests") + 1));
+    assert_eq!(hover["contents"]["value"], json!("```rwf\nrequests: resources\n```"));
     // `a` after `return`: the `let`.
     let definition = client.request("textDocument/definition", client.at(6, 9));
     assert_eq!(definition["range"]["start"], json!({ "line": 5, "character": 6 }));
@@ -222,5 +225,35 @@ fn malformed_and_unknown_requests_get_errors_not_a_crash() {
     // A notification with bad parameters is ignored.
     client.notify("textDocument/didOpen", json!({ "textDocument": "nope" }));
     assert_eq!(client.request("textDocument/hover", client.at(0, 0)), Value::Null);
+    client.stop();
+}
+
+#[test]
+fn completion_offers_the_fields_of_the_block_or_the_names_in_scope() {
+    let mut client = Client::start();
+    let text = "const IMAGE = \"x\"\ntask t(n: int) {\n  image = IMAGE\n  requests {\n    c\n  }\n}\n";
+    client.edit(1, text);
+    let labels = |items: Value| -> Vec<String> {
+        let items = items.as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|i| i["label"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // Mid-edit (`c` is no field yet): the fields of `requests`, with their types.
+    let items = client.request("textDocument/completion", client.at(4, 5));
+    assert!(labels(items.clone()).contains(&"cpu".to_owned()), "{items}");
+    assert!(!labels(items.clone()).contains(&"image".to_owned()), "{items}");
+    client.edit(2, &text.replace("    c\n", "    cpu = 1\n"));
+    // In a task's body: the task's fields.
+    let items = client.request("textDocument/completion", client.at(2, 2));
+    assert!(labels(items).contains(&"entrypoint".to_owned()));
+    // In a value: the constant and the parameter.
+    let items = client.request("textDocument/completion", client.at(2, 12));
+    let names = labels(items);
+    assert!(
+        names.contains(&"IMAGE".to_owned()) && names.contains(&"n".to_owned()),
+        "{names:?}"
+    );
     client.stop();
 }

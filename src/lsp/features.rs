@@ -160,15 +160,23 @@ fn word_at(text: &str, offset: usize) -> Option<&str> {
     text.get(start..end).filter(|w| !w.is_empty())
 }
 
-/// The declaration under the cursor, as written, with its doc comment.
+/// The configuration field under the cursor with its type, or the declaration of the name
+/// under it, as written, with its doc comment.
 pub fn hover(text: &str, position: Position) -> Option<Hover> {
     let file = parse(text)?;
     let offset = LineIndex::new(text).offset(position);
-    let found = declaration(text, &file, offset)?;
-    let mut value = format!("```rwf\n{}\n```", found.code);
-    if let Some(doc) = found.doc {
-        value.push_str(&format!("\n\n{doc}"));
-    }
+    let field = super::complete::in_schema(&file, offset).and_then(|found| found.schema.field(&found.field?.key.name));
+    let value = match field {
+        Some(spec) => format!("```rwf\n{}\n```", super::complete::describe(spec)),
+        None => {
+            let found = declaration(text, &file, offset)?;
+            let mut value = format!("```rwf\n{}\n```", found.code);
+            if let Some(doc) = found.doc {
+                value.push_str(&format!("\n\n{doc}"));
+            }
+            value
+        }
+    };
     Some(Hover {
         contents: lsp_types::HoverContents::Markup(lsp_types::MarkupContent {
             kind: lsp_types::MarkupKind::Markdown,

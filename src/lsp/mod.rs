@@ -4,6 +4,7 @@
 //! Documents are synchronised whole. Diagnostics come from [`crate::check`] over a file system
 //! where open buffers replace the files on disk, so an unsaved edit of an imported file counts.
 
+mod complete;
 mod features;
 mod position;
 
@@ -28,6 +29,7 @@ pub fn capabilities() -> lsp_types::ServerCapabilities {
         document_symbol_provider: Some(lsp_types::OneOf::Left(true)),
         hover_provider: Some(true.into()),
         definition_provider: Some(lsp_types::OneOf::Left(true)),
+        completion_provider: Some(lsp_types::CompletionOptions::default()),
         ..Default::default()
     }
 }
@@ -149,6 +151,11 @@ impl Server {
                 let uri = at.text_document.uri.clone();
                 s.document(&uri)
                     .and_then(|text| features::definition(text, at.position, uri))
+            }),
+            request::Completion::METHOD => self.answer::<request::Completion>(request, |s, p| {
+                let at = &p.text_document_position;
+                s.document(&at.text_document.uri)
+                    .and_then(|text| complete::completion(text, at.position))
             }),
             _ => Err((
                 ErrorCode::MethodNotFound,
