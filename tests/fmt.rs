@@ -6,6 +6,9 @@ use rwfc::diagnostics::Diagnostics;
 use rwfc::format::{comments, format, FILE};
 use rwfc::load::FileSystem;
 use std::path::{Path, PathBuf};
+use support::without_spans;
+
+mod support;
 
 fn rwf_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -29,23 +32,6 @@ fn repository_files() -> Vec<PathBuf> {
         rwf_files(&root.join(dir), &mut files);
     }
     files
-}
-
-/// The debug rendering of a parsed file with every `Span { ... }` left out.
-fn without_spans(text: &str) -> Option<String> {
-    let mut diagnostics = Diagnostics::new();
-    let file = rwfc::syntax::parse(FILE, text, &mut diagnostics)?;
-    let debug = format!("{file:?}");
-    let mut out = String::with_capacity(debug.len());
-    let mut rest = debug.as_str();
-    while let Some(at) = rest.find("Span { file: ") {
-        out.push_str(&rest[..at]);
-        let end = rest[at..].find('}').map_or(rest.len(), |n| at + n + 1);
-        out.push_str("Span");
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    Some(out)
 }
 
 fn comment_texts(text: &str) -> Vec<String> {

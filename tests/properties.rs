@@ -1047,6 +1047,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
+    fn formatting_valid_programs_keeps_their_ast_and_is_idempotent(program in program()) {
+        let source = render(&program);
+        let once = rwfc::format::format(&source).map_err(|_| TestCaseError::fail(format!("does not parse\n{source}")))?;
+        prop_assert_eq!(rwfc::format::format(&once).ok(), Some(once.clone()), "not idempotent\n{}", source);
+        prop_assert_eq!(support::without_spans(&source), support::without_spans(&once), "the AST changed\n{}", once);
+    }
+
+    #[test]
     fn valid_programs_build_to_strictly_valid_deterministic_rayjobs(program in program()) {
         let source = render(&program);
         let first = build(&source).map_err(|e| TestCaseError::fail(format!("{e}\n--- program\n{source}")))?;

@@ -150,3 +150,22 @@ pub fn validate_workflow_plan_yaml(text: &str) -> Result<(), Vec<String>> {
         Err(errors)
     }
 }
+
+/// The debug rendering of the AST of `text`, with every `Span { ... }` left out: two texts
+/// with the same rendering mean the same program, however laid out. `None` when it does not
+/// parse.
+pub fn without_spans(text: &str) -> Option<String> {
+    let mut diagnostics = rwfc::diagnostics::Diagnostics::new();
+    let file = rwfc::syntax::parse(rwfc::format::FILE, text, &mut diagnostics)?;
+    let debug = format!("{file:?}");
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug.as_str();
+    while let Some(at) = rest.find("Span { file: ") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find('}').map_or(rest.len(), |n| at + n + 1);
+        out.push_str("Span");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
