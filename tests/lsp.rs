@@ -22,7 +22,7 @@ struct Client {
     server: Option<std::thread::JoinHandle<Result<(), String>>>,
     next_id: i32,
     uri: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Client {
@@ -37,7 +37,7 @@ impl Client {
             server: Some(server),
             next_id: 0,
             uri,
-            _dir: dir,
+            dir,
         };
         let capabilities = client.request("initialize", json!({ "capabilities": {} }));
         assert_eq!(capabilities["capabilities"]["documentFormattingProvider"], json!(true));
@@ -255,5 +255,35 @@ fn completion_offers_the_fields_of_the_block_or_the_names_in_scope() {
         names.contains(&"IMAGE".to_owned()) && names.contains(&"n".to_owned()),
         "{names:?}"
     );
+    client.stop();
+}
+
+#[test]
+fn hover_and_definition_reach_into_imports_and_the_standard_library() {
+    let mut client = Client::start();
+    let common = client.dir.path().join("common.rwf");
+    std::fs::write(&common, "const OTHER = 1\n/// The shared image.\nconst IMAGE = \"x\"\n").expect("written");
+    let text = concat!(
+        "import \"./common.rwf\"\n",
+        "import \"std/gpu\"\n",
+        "const A = common.IMAGE\n",
+        "const B: pod = gpu.any_node\n",
+    );
+    assert_eq!(client.edit(1, text), Vec::<Value>::new());
+    let hover = client.request("textDocument/hover", client.at(2, 18));
+    let value = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(
+        value.contains("const IMAGE = \"x\"") && value.contains("The shared image."),
+        "{value}"
+    );
+    let definition = client.request("textDocument/definition", client.at(2, 18));
+    assert!(
+        definition["uri"].as_str().is_some_and(|u| u.ends_with("/common.rwf")),
+        "{definition}"
+    );
+    assert_eq!(definition["range"]["start"], json!({ "line": 2, "character": 6 }));
+    let hover = client.request("textDocument/hover", client.at(3, 20));
+    let value = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(value.contains("any_node") && value.contains("NVIDIA"), "{value}");
     client.stop();
 }

@@ -123,6 +123,12 @@ fn declaration<'a>(text: &str, file: &'a ast::File, offset: usize) -> Option<Dec
             });
         }
     }
+    item_declaration(text, file, word)
+}
+
+/// The item of `file` named `word`.
+fn item_declaration<'a>(text: &str, file: &'a ast::File, word: &str) -> Option<Declaration<'a>> {
+    let slice = |span: crate::source::Span| text.get(span.start as usize..span.end as usize).unwrap_or_default();
     let item = file
         .items
         .iter()
@@ -160,22 +166,45 @@ fn word_at(text: &str, offset: usize) -> Option<&str> {
     text.get(start..end).filter(|w| !w.is_empty())
 }
 
+/// A module a document imports: its file (none for the standard library) and its text.
+pub struct Module {
+    pub path: Option<std::path::PathBuf>,
+    pub text: String,
+}
+
+/// For `module.name` under the cursor: the module (found by `resolve` from its name in the
+/// document) and `name`.
+fn qualified<'t>(text: &'t str, offset: usize, resolve: &dyn Fn(&str) -> Option<Module>) -> Option<(Module, &'t str)> {
+    let word = word_at(text, offset)?;
+    let start = text
+        .get(..offset)?
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let before = text.get(..start)?.strip_suffix('.')?;
+    let module = word_at(before, before.len())?;
+    Some((resolve(module)?, word))
+}
+
 /// The configuration field under the cursor with its type, or the declaration of the name
-/// under it, as written, with its doc comment.
-pub fn hover(text: &str, position: Position) -> Option<Hover> {
+/// under it (in this document or a module it imports), as written, with its doc comment.
+pub fn hover(text: &str, position: Position, resolve: &dyn Fn(&str) -> Option<Module>) -> Option<Hover> {
     let file = parse(text)?;
     let offset = LineIndex::new(text).offset(position);
     let field = super::complete::in_schema(&file, offset).and_then(|found| found.schema.field(&found.field?.key.name));
-    let value = match field {
-        Some(spec) => format!("```rwf\n{}\n```", super::complete::describe(spec)),
-        None => {
-            let found = declaration(text, &file, offset)?;
-            let mut value = format!("```rwf\n{}\n```", found.code);
-            if let Some(doc) = found.doc {
-                value.push_str(&format!("\n\n{doc}"));
-            }
-            value
+    let declared = |found: Declaration| {
+        let mut value = format!("```rwf\n{}\n```", found.code);
+        if let Some(doc) = found.doc {
+            value.push_str(&format!("\n\n{doc}"));
         }
+        value
+    };
+    let value = match (field, qualified(text, offset, resolve)) {
+        (Some(spec), _) => format!("```rwf\n{}\n```", super::complete::describe(spec)),
+        (None, Some((module, name))) => {
+            let module_file = parse(&module.text)?;
+            declared(item_declaration(&module.text, &module_file, name)?)
+        }
+        (None, None) => declared(declaration(text, &file, offset)?),
     };
     Some(Hover {
         contents: lsp_types::HoverContents::Markup(lsp_types::MarkupContent {
@@ -186,11 +215,25 @@ pub fn hover(text: &str, position: Position) -> Option<Hover> {
     })
 }
 
-/// Where the name under the cursor is declared in the document.
-pub fn definition(text: &str, position: Position, uri: Uri) -> Option<GotoDefinitionResponse> {
+/// Where the name under the cursor is declared: in the document, or in a file it imports.
+pub fn definition(
+    text: &str,
+    position: Position,
+    uri: Uri,
+    resolve: &dyn Fn(&str) -> Option<Module>,
+) -> Option<GotoDefinitionResponse> {
     let file = parse(text)?;
     let index = LineIndex::new(text);
-    let found = declaration(text, &file, index.offset(position))?;
+    let offset = index.offset(position);
+    if let Some((module, name)) = qualified(text, offset, resolve) {
+        let module_file = parse(&module.text)?;
+        let found = item_declaration(&module.text, &module_file, name)?;
+        let module_index = LineIndex::new(&module.text);
+        let range = module_index.range(found.name.span.start as usize, found.name.span.end as usize);
+        let uri = super::path_uri(module.path.as_deref()?)?;
+        return Some(GotoDefinitionResponse::Scalar(lsp_types::Location::new(uri, range)));
+    }
+    let found = declaration(text, &file, offset)?;
     let range = index.range(found.name.span.start as usize, found.name.span.end as usize);
     Some(GotoDefinitionResponse::Scalar(lsp_types::Location::new(uri, range)))
 }

@@ -10,6 +10,7 @@ mod position;
 
 pub use position::LineIndex;
 
+use crate::ast;
 use crate::diagnostics::Severity;
 use crate::load::FileSystem;
 use crate::source::Origin;
@@ -143,14 +144,16 @@ impl Server {
             }),
             request::HoverRequest::METHOD => self.answer::<request::HoverRequest>(request, |s, p| {
                 let at = &p.text_document_position_params;
-                s.document(&at.text_document.uri)
-                    .and_then(|text| features::hover(text, at.position))
+                let text = s.document(&at.text_document.uri)?;
+                let path = uri_path(&at.text_document.uri)?;
+                features::hover(text, at.position, &|module| s.module(&path, text, module))
             }),
             request::GotoDefinition::METHOD => self.answer::<request::GotoDefinition>(request, |s, p| {
                 let at = &p.text_document_position_params;
                 let uri = at.text_document.uri.clone();
-                s.document(&uri)
-                    .and_then(|text| features::definition(text, at.position, uri))
+                let text = s.document(&uri)?;
+                let path = uri_path(&uri)?;
+                features::definition(text, at.position, uri, &|module| s.module(&path, text, module))
             }),
             request::Completion::METHOD => self.answer::<request::Completion>(request, |s, p| {
                 let at = &p.text_document_position;
@@ -178,6 +181,31 @@ impl Server {
         let params = serde_json::from_value::<R::Params>(request.params)
             .map_err(|error| (ErrorCode::InvalidParams, error.to_string()))?;
         Ok(serde_json::to_value(answer(self, params)).unwrap_or_default())
+    }
+
+    /// The module `name` of the document at `path`: an import of it, by `as` name or file stem,
+    /// read from the open buffers, the disk or the standard library.
+    fn module(&self, path: &Path, text: &str, name: &str) -> Option<features::Module> {
+        let file = crate::syntax::parse(crate::format::FILE, text, &mut Default::default())?;
+        let import = file.items.iter().find_map(|item| match &item.kind {
+            ast::ItemKind::Import(import) => {
+                let stem = import.path.value.rsplit('/').next()?.trim_end_matches(".rwf");
+                let named = import.alias.as_ref().map_or(stem, |alias| alias.name.as_str());
+                (named == name).then_some(import)
+            }
+            _ => None,
+        })?;
+        if let Some(module) = import.path.value.strip_prefix("std/") {
+            let text = crate::stdlib::source(module)?.to_owned();
+            return Some(features::Module { path: None, text });
+        }
+        // Without `./`, so an open buffer of the file is found by its path.
+        let imported: PathBuf = path.parent()?.join(&import.path.value).components().collect();
+        let text = String::from_utf8(self.read(&imported).ok()?).ok()?;
+        Some(features::Module {
+            path: Some(imported),
+            text,
+        })
     }
 
     fn document(&self, uri: &Uri) -> Option<&str> {
@@ -249,4 +277,17 @@ fn uri_path(uri: &Uri) -> Option<PathBuf> {
         }
     }
     Some(PathBuf::from(String::from_utf8(bytes).ok()?))
+}
+
+/// The `file:` URI of `path`, with the bytes URIs do not allow as `%XX`.
+fn path_uri(path: &Path) -> Option<Uri> {
+    let mut uri = String::from("file://");
+    for byte in path.to_str()?.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri.parse().ok()
 }
