@@ -112,7 +112,7 @@ fn fits(doc: &Doc, room: usize, rest: &[(usize, bool, &Doc)]) -> bool {
             // A break in what follows the group ends the line the group must fit in.
             Doc::Line | Doc::SoftLine | Doc::HardLine => return room >= 0,
             Doc::Nest(inner) | Doc::Group(inner) => pending.push((flat, inner)),
-            Doc::Flat(inner) => pending.push((true, inner)),
+            Doc::Flat(inner) => pending.push((!has_break_parent(inner), inner)),
             Doc::Concat(docs) => pending.extend(docs.iter().rev().map(|d| (flat, d))),
         }
         if room < 0 {
