@@ -203,7 +203,9 @@ fn formatting_symbols_hover_and_definition() {
     // A configuration field: its type.
     let hover = client.request("textDocument/hover", client.at(2, column(2, "requests") + 1));
     assert_eq!(hover["contents"]["value"], json!("```rwf\nrequests: resources\n```"));
-    // `a` after `return`: the `let`.
+    // `a` after `return`: the `let`, with the output type of the task it calls.
+    let hover = client.request("textDocument/hover", client.at(6, 9));
+    assert_eq!(hover["contents"]["value"], json!("```rwf\nlet a: int\n```"));
     let definition = client.request("textDocument/definition", client.at(6, 9));
     assert_eq!(definition["range"]["start"], json!({ "line": 5, "character": 6 }));
     client.stop();

@@ -115,7 +115,10 @@ fn declaration<'a>(text: &str, file: &'a ast::File, offset: usize) -> Option<Dec
             _ => None,
         });
         if let Some(l) = lets.next_back() {
-            let code = slice(l.span).lines().next().unwrap_or_default().to_owned();
+            let code = match call_output(text, file, l) {
+                Some(ty) => format!("let {}: {ty}", l.name.name),
+                None => slice(l.span).lines().next().unwrap_or_default().to_owned(),
+            };
             return Some(Declaration {
                 name: &l.name,
                 code,
@@ -124,6 +127,32 @@ fn declaration<'a>(text: &str, file: &'a ast::File, offset: usize) -> Option<Dec
         }
     }
     item_declaration(text, file, word)
+}
+
+/// The type a `let` binds when it calls a task or workflow of the file: its output type as
+/// written, in a `list[...]` for a fan-out (§3.6).
+fn call_output(text: &str, file: &ast::File, l: &ast::Let) -> Option<String> {
+    let ast::ExprKind::Call(callee, _) = &l.value.kind else {
+        return None;
+    };
+    let ast::ExprKind::Name(name) = &callee.kind else {
+        return None;
+    };
+    let output = file.items.iter().find_map(|item| match &item.kind {
+        ItemKind::Task(t) if t.name.name == name.name => t.output.as_ref(),
+        ItemKind::Workflow(w) if w.name.name == name.name => w.output.as_ref(),
+        _ => None,
+    })?;
+    let span = match output {
+        ast::OutputDecl::Single(ty) => ty.span(),
+        ast::OutputDecl::Record(_, span) => *span,
+    };
+    let ty = text.get(span.start as usize..span.end as usize)?.trim_end();
+    Some(if l.fan_out.is_some() {
+        format!("list[{ty}]")
+    } else {
+        ty.to_owned()
+    })
 }
 
 /// The item of `file` named `word`.
@@ -236,4 +265,30 @@ pub fn definition(
     let found = declaration(text, &file, offset)?;
     let range = index.range(found.name.span.start as usize, found.name.span.end as usize);
     Some(GotoDefinitionResponse::Scalar(lsp_types::Location::new(uri, range)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hover_text(text: &str, line: u32, character: u32) -> Option<String> {
+        let hover = hover(text, Position::new(line, character), &|_| None)?;
+        match hover.contents {
+            lsp_types::HoverContents::Markup(markup) => Some(markup.value),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_fan_out_binds_a_list_of_the_call_output() {
+        let text =
+            "task t(n: int) -> float { image = \"i\" }\nworkflow w() {\n  let s = for x in [1] { t(n = x) }\n}\n";
+        assert_eq!(
+            hover_text(text, 2, 6).as_deref(),
+            Some("```rwf\nlet s: list[float]\n```")
+        );
+        // Past the end of a line, or in no name: nothing.
+        assert_eq!(hover_text(text, 1, 99), None);
+        assert_eq!(hover_text(text, 99, 0), None);
+    }
 }
