@@ -289,3 +289,43 @@ fn hover_and_definition_reach_into_imports_and_the_standard_library() {
     assert!(value.contains("any_node") && value.contains("NVIDIA"), "{value}");
     client.stop();
 }
+
+#[test]
+fn an_unsaved_edit_of_an_imported_file_rechecks_the_files_that_import_it() {
+    let client = Client::start();
+    let common_uri = client.uri.replace("main.rwf", "common.rwf");
+    // `common.rwf` exists only as an open buffer.
+    let open = |uri: &str, text: &str| {
+        let document = json!({ "uri": uri, "languageId": "rwf", "version": 1, "text": text });
+        client.notify("textDocument/didOpen", json!({ "textDocument": document }));
+    };
+    open(&common_uri, "const IMAGE = \"x\"\n");
+    let published = |count: usize| -> Vec<(String, Vec<Value>)> {
+        (0..count)
+            .map(|_| loop {
+                if let Message::Notification(n) = client.connection.receiver.recv().expect("diagnostics") {
+                    let uri = n.params["uri"].as_str().unwrap_or_default().to_owned();
+                    break (uri, n.params["diagnostics"].as_array().cloned().unwrap_or_default());
+                }
+            })
+            .collect()
+    };
+    assert_eq!(published(1), [(common_uri.clone(), Vec::new())]);
+    open(&client.uri, "import \"./common.rwf\"\nconst A = common.IMAGE\n");
+    assert!(published(2).iter().all(|(_, diagnostics)| diagnostics.is_empty()));
+    let change = json!({ "textDocument": { "uri": common_uri, "version": 2 }, "contentChanges": [{ "text": "const IMAGE = nope\n" }] });
+    client.notify("textDocument/didChange", change);
+    let after = published(2);
+    let main = after
+        .iter()
+        .find(|(uri, _)| *uri == client.uri)
+        .expect("main rechecked");
+    assert_eq!(main.1.len(), 1, "{main:?}");
+    assert!(
+        main.1[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("in common.rwf: ")),
+        "{main:?}"
+    );
+    client.stop();
+}

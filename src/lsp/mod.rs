@@ -18,7 +18,7 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use lsp_types::{notification, request, Uri};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -53,16 +53,22 @@ pub fn serve(connection: &Connection, fs: Box<dyn FileSystem>) -> Result<(), Str
     Ok(())
 }
 
+/// An open document: the editor's URI for it and its text.
+struct Document {
+    uri: Uri,
+    text: String,
+}
+
 /// The open documents, by path, and the file system under them.
 pub struct Server {
-    documents: HashMap<PathBuf, String>,
+    documents: BTreeMap<PathBuf, Document>,
     disk: Box<dyn FileSystem>,
 }
 
 impl FileSystem for Server {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         match self.documents.get(path) {
-            Some(text) => Ok(text.clone().into_bytes()),
+            Some(document) => Ok(document.text.clone().into_bytes()),
             None => self.disk.read(path),
         }
     }
@@ -78,7 +84,7 @@ impl FileSystem for Server {
 impl Server {
     pub fn new(disk: Box<dyn FileSystem>) -> Self {
         Server {
-            documents: HashMap::new(),
+            documents: BTreeMap::new(),
             disk,
         }
     }
@@ -116,21 +122,21 @@ impl Server {
         let Some(path) = uri_path(&uri) else {
             return Vec::new();
         };
-        let diagnostics = match text {
+        let mut published = Vec::new();
+        match text {
             Some(text) => {
-                self.documents.insert(path.clone(), text);
-                self.diagnostics(&path)
+                self.documents.insert(path, Document { uri, text });
             }
             None => {
                 self.documents.remove(&path);
-                Vec::new()
+                published.push(publish(uri, Vec::new()));
             }
-        };
-        let publish = lsp_types::PublishDiagnosticsParams::new(uri, diagnostics, None);
-        vec![Message::Notification(Notification::new(
-            notification::PublishDiagnostics::METHOD.to_owned(),
-            publish,
-        ))]
+        }
+        // Every open document: one may import the one that changed.
+        for (path, document) in &self.documents {
+            published.push(publish(document.uri.clone(), self.diagnostics(path)));
+        }
+        published
     }
 
     fn request(&mut self, request: Request) -> Response {
@@ -209,7 +215,7 @@ impl Server {
     }
 
     fn document(&self, uri: &Uri) -> Option<&str> {
-        self.documents.get(&uri_path(uri)?).map(String::as_str)
+        self.documents.get(&uri_path(uri)?).map(|d| d.text.as_str())
     }
 
     /// The diagnostics of the open document `path`, as the command line reports them; those in
@@ -218,7 +224,7 @@ impl Server {
         let (Some(root), Some(main), Some(text)) = (
             path.parent(),
             path.file_name().and_then(|n| n.to_str()),
-            self.documents.get(path),
+            self.documents.get(path).map(|d| &d.text),
         ) else {
             return Vec::new();
         };
@@ -257,6 +263,14 @@ impl Server {
             })
             .collect()
     }
+}
+
+fn publish(uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) -> Message {
+    let params = lsp_types::PublishDiagnosticsParams::new(uri, diagnostics, None);
+    Message::Notification(Notification::new(
+        notification::PublishDiagnostics::METHOD.to_owned(),
+        params,
+    ))
 }
 
 fn params<N: lsp_types::notification::Notification>(value: serde_json::Value) -> Option<N::Params> {
