@@ -126,11 +126,21 @@ impl Printer<'_> {
         }
     }
 
-    /// Comments left inside an element (`until`) and one at the end of its line, after it.
+    /// Comments left inside an element (`until`) and those at the end of its line, after it;
+    /// after a `//` comment, the next goes on a line of its own.
     fn trailing(&mut self, until: usize) -> Vec<Doc> {
         let mut docs = Vec::new();
+        let mut after_line_comment = false;
+        let mut push = |docs: &mut Vec<Doc>, comment: &Comment| {
+            if after_line_comment {
+                docs.extend([Doc::HardLine, Self::comment_doc(comment)]);
+            } else {
+                docs.push(Self::trailing_doc(comment));
+            }
+            after_line_comment = comment.is_line;
+        };
         while let Some(comment) = self.comments.get(self.next).filter(|c| c.start < until) {
-            docs.push(Self::trailing_doc(comment));
+            push(&mut docs, comment);
             self.next += 1;
         }
         // Comments on the same line after the element, a comma or another block comment.
@@ -141,7 +151,7 @@ impl Printer<'_> {
             let Some(comment) = self.comments.get(self.next).filter(|c| c.start == from + gap) else {
                 break;
             };
-            docs.push(Self::trailing_doc(comment));
+            push(&mut docs, comment);
             self.next += 1;
             if comment.is_line {
                 break;
