@@ -329,3 +329,27 @@ fn an_unsaved_edit_of_an_imported_file_rechecks_the_files_that_import_it() {
     );
     client.stop();
 }
+
+#[test]
+fn completion_in_an_override_label_offers_the_worker_groups_of_the_called_task() {
+    let mut client = Client::start();
+    let text = concat!(
+        "cluster base { worker \"cpu\" { replicas = 1 } }\n",
+        "task t() { image = \"i\", entrypoint = \"e\", ray = base { worker \"gpu\" { replicas = 1 } } }\n",
+        "workflow w() {\n",
+        "  let a = t() with {\n",
+        "    ray { worker \"\" { replicas = 2 } }\n",
+        "  }\n",
+        "}\n",
+    );
+    client.edit(1, text);
+    let items = client.request("textDocument/completion", client.at(4, 18));
+    let labels: Vec<&str> = items
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["cpu", "gpu"]);
+    client.stop();
+}

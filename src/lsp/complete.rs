@@ -95,6 +95,18 @@ pub fn describe(spec: &FieldSpec) -> String {
 pub fn completion(text: &str, position: Position) -> Option<CompletionResponse> {
     let offset = LineIndex::new(text).offset(position);
     let file = parse_around(text, position)?;
+    if let Some(groups) = worker_groups(text, &file, offset) {
+        let items = groups
+            .into_iter()
+            .map(|label| CompletionItem {
+                label,
+                kind: Some(CompletionItemKind::ENUM_MEMBER),
+                detail: Some("worker group".to_owned()),
+                ..Default::default()
+            })
+            .collect();
+        return Some(CompletionResponse::Array(items));
+    }
     // In a block, or on a key being typed: the block's fields.
     if let Some(found) = in_schema(&file, offset) {
         let items = found
@@ -143,6 +155,74 @@ pub fn completion(text: &str, position: Position) -> Option<CompletionResponse> 
         }
     }
     Some(CompletionResponse::Array(items))
+}
+
+/// In `worker "|"` of a call's override, the worker groups of the task it calls: those of its
+/// `ray` block and of the clusters that block names or refines, in the file.
+fn worker_groups(text: &str, file: &ast::File, offset: usize) -> Option<Vec<String>> {
+    let line = text.get(..offset)?.rsplit('\n').next()?;
+    // The cursor is in a label whose opening quote follows `worker`.
+    let opened = line.rfind('"')?;
+    if !line.get(..opened)?.trim_end().ends_with("worker") {
+        return None;
+    }
+    let call = file.items.iter().find_map(|item| match &item.kind {
+        ItemKind::Workflow(w) => w.body.iter().find_map(|s| match s {
+            Stmt::Let(l) if l.with.as_ref().is_some_and(|b| contains(b.span, offset)) => Some(&l.value),
+            _ => None,
+        }),
+        _ => None,
+    })?;
+    let ast::ExprKind::Call(callee, _) = &call.kind else {
+        return None;
+    };
+    let ast::ExprKind::Name(task) = &callee.kind else {
+        return None;
+    };
+    let body = file.items.iter().find_map(|item| match &item.kind {
+        ItemKind::Task(t) if t.name.name == task.name => Some(&t.body),
+        _ => None,
+    })?;
+    let mut groups = Vec::new();
+    if let Some(ray) = body.fields.iter().find(|f| f.key.name == "ray") {
+        cluster_groups(file, &ray.value, 0, &mut groups);
+    }
+    groups.sort();
+    groups.dedup();
+    Some(groups)
+}
+
+/// The worker group labels of a cluster value: a block, a cluster's name, or a refinement.
+fn cluster_groups(file: &ast::File, value: &ast::Expr, depth: usize, groups: &mut Vec<String>) {
+    // Clusters refining one another in a cycle are an error elsewhere; stop here.
+    if depth > 16 {
+        return;
+    }
+    match &value.kind {
+        ast::ExprKind::Record(block) => block_groups(block, groups),
+        ast::ExprKind::Refine(base, block) => {
+            cluster_groups(file, base, depth + 1, groups);
+            block_groups(block, groups);
+        }
+        ast::ExprKind::Name(name) => {
+            let cluster = file.items.iter().find_map(|item| match &item.kind {
+                ItemKind::Cluster(c) if c.name.name == name.name => Some(c),
+                _ => None,
+            });
+            if let Some(cluster) = cluster {
+                if let Some(base) = &cluster.base {
+                    cluster_groups(file, base, depth + 1, groups);
+                }
+                block_groups(&cluster.body, groups);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn block_groups(block: &ast::Block, groups: &mut Vec<String>) {
+    let labels = block.fields.iter().filter(|f| f.key.name == "worker");
+    groups.extend(labels.filter_map(|f| Some(f.label.as_ref()?.value.clone())));
 }
 
 /// The document parsed; while it is being typed it often does not parse, so then once more
