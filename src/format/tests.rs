@@ -40,3 +40,15 @@ fn a_syntax_error_is_reported_not_formatted() {
     assert!(format("task t( {").is_err());
     assert_eq!(formatted(""), "");
 }
+
+#[test]
+fn the_deepest_files_the_parser_accepts_format() {
+    let chain = vec!["1"; 250].join(" + ");
+    let nested = format!("{}1{}", "[".repeat(60), "]".repeat(60));
+    let text = format!("const A = {chain}\nconst B = {nested}\n");
+    let out = formatted(&text);
+    assert_eq!(formatted(&out), out);
+    // Operator chains stay on one line; lists too long for one break one element per line.
+    assert!(out.contains(&format!("const A = {chain}\n")), "{out}");
+    assert!(out.contains("const B = [\n  [\n    [\n"), "{out}");
+}
