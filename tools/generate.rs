@@ -328,6 +328,7 @@ task {name}(left: dir, right: dir{rows}) -> dir {{
   image = IMAGE
   entrypoint = "python -m acme.etl.join --left ${{left}} --right ${{right}}{rows_flag} --out ${{outputs.result}}"
   ray {{
+    head {{ requests {{ cpu = 2, mem = 8Gi }} }}
     worker "cpu-workers" {{
       {}
       requests {{ cpu = {cpu}, mem = {}Gi }}
