@@ -257,22 +257,30 @@ fn build_workflow(
     threads: usize,
     diagnostics: &mut Diagnostics,
 ) -> BuiltWorkflow {
-    let jobs = emit_nodes(workflow, options, sources, threads, diagnostics, |job| job);
     if options.target == plan::Target::Argo {
+        let jobs = emit_nodes(workflow, options, sources, threads, diagnostics, |job| job);
         return argo_workflow(workflow, &jobs, diagnostics);
     }
-    let mut files = Vec::new();
+    // A complete RayJob becomes its YAML text on the thread that emitted it, and its JSON is
+    // freed there: the JSON trees of all the nodes, several times their text, are never held
+    // at once. The manifest needs only the templates of deferred nodes.
+    let (jobs, texts): (Vec<EmittedJob>, Vec<Option<String>>) =
+        emit_nodes(workflow, options, sources, threads, diagnostics, |mut job| {
+            let text = job.deferred.is_empty().then(|| emit::yaml::to_string(&job.rayjob));
+            if text.is_some() {
+                job.rayjob = serde_json::Value::Null;
+            }
+            (job, text)
+        })
+        .into_iter()
+        .unzip();
+    let mut files = Vec::with_capacity(jobs.len() + 1);
     let mut rayjobs = Vec::new();
     let mut deferred = Vec::new();
     if !workflow.single_task {
         let manifest = emit::manifest::workflow_plan(workflow, &jobs, main);
         files.push(("workflow.yaml".to_owned(), emit::yaml::to_string(&manifest)));
     }
-    // Serialization is a large share of a build, so it is spread over the threads too. It comes
-    // after the manifest, whose JSON is freed by then: the texts and it are never held together.
-    let texts = parallel::map(&jobs, threads, |job| {
-        job.deferred.is_empty().then(|| emit::yaml::to_string(&job.rayjob))
-    });
     for (job, text) in jobs.into_iter().zip(texts) {
         match text {
             Some(text) => {
