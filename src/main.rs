@@ -495,18 +495,38 @@ fn build(file: &Path, output: &Path, options: &rwfc::BuildOptions, flags: &Repor
             eprintln!("error: nothing concrete to write: every RayJob waits for run-time values (see the notes above)");
             return ExitCode::from(1);
         }
-        let mut stdout = io::stdout().lock();
-        let _ = write!(stdout, "{}", stream.join("---\n"));
+        // Piece by piece: joining the texts first would copy all of them once more.
+        let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        let _ = stream
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, text)| {
+                if i > 0 {
+                    stdout.write_all(b"---\n")?;
+                }
+                stdout.write_all(text.as_bytes())
+            })
+            .and_then(|()| stdout.flush());
         return ExitCode::SUCCESS;
     }
     let _lock = match cli::output::OutputLock::take(output) {
         Ok(lock) => lock,
         Err(error) => return fail(flags, &format!("cannot lock `{}`: {error}", output.display())),
     };
-    // Creating thousands of files is mostly the kernel's work, and it goes as well on every core.
-    let written = rwfc::parallel::map(&workflows, rwfc::parallel::available_threads(), |workflow| {
-        cli::output::write_atomically(output, &workflow.name, &workflow.files)
-    });
+    // Creating thousands of files is mostly the kernel's work, and it goes as well on every core:
+    // workflows are spread over the threads when there are enough of them, else each
+    // workflow's files are (a program of one large workflow gains as much).
+    let threads = rwfc::parallel::available_threads();
+    let written: Vec<io::Result<()>> = if workflows.len() >= threads {
+        rwfc::parallel::map(&workflows, threads, |workflow| {
+            cli::output::write_atomically(output, &workflow.name, &workflow.files, 1)
+        })
+    } else {
+        workflows
+            .iter()
+            .map(|workflow| cli::output::write_atomically(output, &workflow.name, &workflow.files, threads))
+            .collect()
+    };
     match workflows
         .iter()
         .zip(written)

@@ -1,6 +1,7 @@
 //! Writing `OUT/<workflow>/` directories: each replaced as a whole, never half-written, with
 //! builds into one output directory taking turns.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -37,8 +38,9 @@ impl OutputLock {
 
 /// Replaces `output/name` as a whole: the files are written into a fresh directory beside it,
 /// which then takes its place in one step, so no reader ever sees old and new files mixed, and
-/// no moment lacks the directory. Call it while holding the `OutputLock` of `output`.
-pub fn write_atomically(output: &Path, name: &str, files: &[(String, String)]) -> io::Result<()> {
+/// no moment lacks the directory. The files are spread over `threads` threads. Call it while
+/// holding the `OutputLock` of `output`.
+pub fn write_atomically(output: &Path, name: &str, files: &[(String, String)], threads: usize) -> io::Result<()> {
     // Names come out of the compiler as DNS labels; anything else must never become a path.
     let component = |text: &str| {
         !text.is_empty()
@@ -59,14 +61,20 @@ pub fn write_atomically(output: &Path, name: &str, files: &[(String, String)]) -
     let staging = output.join(format!(".{name}.rwfc-new-{}", std::process::id()));
     let target = output.join(name);
     let written = (|| {
-        for (path, contents) in files {
-            let path = staging.join(path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(path, contents)?;
+        // Each folder once, not a `mkdir` per file; then the files, whose creation is mostly the
+        // kernel's work and goes as well on every core. The first error in file order is the
+        // one reported.
+        let folders: BTreeSet<&Path> = files.iter().filter_map(|(path, _)| Path::new(path).parent()).collect();
+        for folder in folders {
+            std::fs::create_dir_all(staging.join(folder))?;
         }
-        Ok(())
+        rwfc::parallel::map_ranges(files, threads, |range| {
+            range
+                .iter()
+                .try_for_each(|(path, contents)| std::fs::write(staging.join(path), contents))
+        })
+        .into_iter()
+        .collect::<io::Result<()>>()
     })();
     if let Err(error) = written {
         let _ = std::fs::remove_dir_all(&staging);
