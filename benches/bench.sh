@@ -4,22 +4,26 @@
 #
 #   benches/bench.sh                 # N = 100, 1000, 10000, 100000
 #   benches/bench.sh 1000 10000      # chosen sizes
+#   SHAPES=0 benches/bench.sh 10000  # one workflow of 10,000 tasks only
 #
 # Environment:
 #   RUNS=5            runs per measurement for N < 100000
 #   RUNS_LARGE=3      runs per measurement for N >= 100000
-#   PER_WORKFLOW=100  task calls per generated workflow (0: one workflow with every call)
+#   SHAPES="100 0"    task calls per generated workflow, one shape after the other (0: one
+#                     workflow with every call); PER_WORKFLOW=K is SHAPES=K
 #   RWFC=path         benchmark this binary instead of building the release one
 #   BENCH_DIR=dir     where programs and outputs go (default: /dev/shm when it is writable,
 #                     else $TMPDIR or /tmp)
 #   KEEP=1            keep the generated programs and outputs (their directory is printed)
 #
 # Each figure is the median wall time of the runs, time per task is that median divided by
-# N, and memory is the largest peak RSS of the runs. Every build starts from an empty output
-# directory, so the time includes writing every file but not deleting an earlier output.
-# Outputs go to a tmpfs by default: on ext4, creating thousands of files right after deleting
-# the previous run's thousands makes inode allocation slow (the kernel skips recently deleted
-# inodes), which would measure the file system rather than rwfc.
+# N, and memory is the largest peak RSS of the runs. `build -` writes the RayJobs to stdout
+# (/dev/null); `build DIR` writes the output folder, each run into a directory of its own, and
+# is followed by `cp -r` of that folder to a new one: the `cp -r` column is the median of those,
+# and the ratio is `build DIR` over it, on the same file system and in the same minute.
+# Outputs of a size are deleted only after all its runs: on ext4, creating thousands of files
+# soon after deleting thousands makes inode allocation slow (the kernel skips recently deleted
+# inodes), which would measure the file system rather than rwfc. They go to a tmpfs by default.
 
 set -euo pipefail
 
@@ -28,7 +32,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 10000 100000)
 runs=${RUNS:-5}
 runs_large=${RUNS_LARGE:-3}
-per_workflow=${PER_WORKFLOW:-100}
+read -r -a shapes <<<"${SHAPES:-${PER_WORKFLOW:-100 0}}"
 
 # --- binaries ----------------------------------------------------------------------------------
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
@@ -101,33 +105,45 @@ if [ -n "${RWFC_GIVEN:-}" ]; then
 else
     echo "rwfc: $("$RWFC" --version) at $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(rustc --version)"
 fi
-echo "Workload: tools/generate.rs, $per_workflow task calls per workflow; median of $runs runs ($runs_large from N = 100000)"
+echo "Workload: tools/generate.rs, ${shapes[*]} task calls per workflow (0: one workflow); median of $runs runs ($runs_large from N = 100000)"
 echo "Files in: $BENCH_DIR ($(df -PT "$work" | awk 'NR == 2 { print $2 }'))"
 echo
-echo "| N tasks | source | command | median wall | per task | peak RSS |"
-echo "|---:|---:|---|---:|---:|---:|"
+echo "| N tasks | per workflow | source | command | median wall | per task | peak RSS | cp -r | ratio |"
+echo "|---:|---:|---:|---|---:|---:|---:|---:|---:|"
 
 for n in "${sizes[@]}"; do
-    program="$work/w$n.rwf"
+  for per_workflow in "${shapes[@]}"; do
+    shape=$per_workflow
+    [ "$shape" != 0 ] || shape=all
+    prefix="$work/w$n-$shape"
+    program="$prefix.rwf"
     "$generate" "$n" "$program" --per-workflow "$per_workflow"
     # The workload must be clean: no error and no warning.
     "$RWFC" check --deny-warnings "$program" >/dev/null
     size=$(wc -c <"$program" | awk '{ printf "%.1f MB", $1 / 1e6 }')
     count=$runs
     [ "$n" -lt 100000 ] || count=$runs_large
-    for command in check build; do
+    for command in check build-stdout build-dir; do
         results=""
-        for _ in $(seq "$count"); do
-            rm -rf "$work/out"
-            if [ "$command" = check ]; then
-                results+="$(measure "$RWFC" check "$program")"$'\n'
-            else
-                results+="$(measure "$RWFC" build "$program" -o "$work/out")"$'\n'
-            fi
+        copies=""
+        for run in $(seq "$count"); do
+            case $command in
+                check) results+="$(measure "$RWFC" check "$program")"$'\n' ;;
+                build-stdout) results+="$(measure "$RWFC" build "$program" -o -)"$'\n' ;;
+                build-dir)
+                    results+="$(measure "$RWFC" build "$program" -o "$prefix.out$run")"$'\n'
+                    copies+="$(measure cp -r "$prefix.out$run" "$prefix.copy$run")"$'\n' ;;
+            esac
         done
         read -r median rss < <(printf '%s' "$results" | summarise)
-        awk -v n="$n" -v size="$size" -v c="$command" -v t="$median" -v m="$rss" 'BEGIN {
-            printf "| %d | %s | %s | %.3f s | %.0f µs | %.0f MB |\n", n, size, c, t, t / n * 1e6, m / 1024 }'
+        copy=""
+        [ -z "$copies" ] || read -r copy _ < <(printf '%s' "$copies" | summarise)
+        label=${command/build-stdout/build -}
+        label=${label/build-dir/build DIR}
+        awk -v n="$n" -v k="$shape" -v size="$size" -v c="$label" -v t="$median" -v m="$rss" -v cp="$copy" 'BEGIN {
+            printf "| %d | %s | %s | %s | %.3f s | %.0f µs | %.0f MB |", n, k, size, c, t, t / n * 1e6, m / 1024
+            if (cp != "") printf " %.3f s | %.1f× |\n", cp, t / cp; else printf " | |\n" }'
     done
-    [ -n "${KEEP:-}" ] || rm -rf "$work/out" "$program"
+    [ -n "${KEEP:-}" ] || rm -rf "$prefix".*
+  done
 done
