@@ -4,7 +4,6 @@
 
 use rwfc::diagnostics::Diagnostics;
 use rwfc::format::{comments, format, FILE};
-use rwfc::load::FileSystem;
 use std::path::{Path, PathBuf};
 use support::without_spans;
 
@@ -43,17 +42,6 @@ fn comment_texts(text: &str) -> Vec<String> {
     texts
 }
 
-struct Disk;
-
-impl FileSystem for Disk {
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        std::fs::read(path)
-    }
-    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
-        std::fs::canonicalize(path)
-    }
-}
-
 /// The files `rwfc build` would write for `bytes` as the file `path`, when it builds, with a
 /// fixed run id (the default hashes the source text) and without the `rwf.dev/source`
 /// annotations, which give line numbers.
@@ -64,7 +52,7 @@ fn built(path: &Path, bytes: &[u8]) -> Option<Vec<(String, String, String)>> {
         run_id: Some("fmt-test".to_owned()),
         ..rwfc::BuildOptions::default()
     };
-    let built = rwfc::build(&Disk, root, main, bytes, &options);
+    let built = rwfc::build(&support::Disk, root, main, bytes, &options);
     let workflows = built.workflows.ok()?;
     let without_lines = |text: String| -> String {
         text.lines()

@@ -1,21 +1,10 @@
 //! `rwfc lsp` in process: a client and the server over `Connection::memory()`, exchanging the
 //! messages an editor would.
 
+mod support;
+
 use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
-use rwfc::load::FileSystem;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-
-struct Disk;
-
-impl FileSystem for Disk {
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        std::fs::read(path)
-    }
-    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
-        std::fs::canonicalize(path)
-    }
-}
 
 struct Client {
     connection: Connection,
@@ -29,7 +18,7 @@ impl Client {
     /// A server, initialized, and the URI of a document `main.rwf` in a fresh folder.
     fn start() -> Client {
         let (server, connection) = Connection::memory();
-        let server = std::thread::spawn(move || rwfc::lsp::serve(&server, Box::new(Disk)));
+        let server = std::thread::spawn(move || rwfc::lsp::serve(&server, Box::new(support::Disk)));
         let dir = tempfile::tempdir().expect("temp dir");
         let uri = format!("file://{}/main.rwf", dir.path().display());
         let mut client = Client {

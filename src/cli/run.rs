@@ -154,7 +154,8 @@ struct Executor<'p> {
     run_dir: PathBuf,
     scheduler: Scheduler,
     record: Record,
-    /// Upstream outputs read back so far.
+    /// The `(node, output)` pairs later nodes' deferred fields read, and those read so far.
+    needed: std::collections::BTreeSet<(String, String)>,
     outputs: BTreeMap<(String, String), Json>,
     progress: Progress,
     /// The log tail of each failed node, shown at the end.
@@ -187,6 +188,7 @@ impl<'p> Executor<'p> {
             run_dir,
             scheduler,
             record,
+            needed: outputs_read(plan),
             outputs: BTreeMap::new(),
             progress,
             logs: BTreeMap::new(),
@@ -306,9 +308,8 @@ impl<'p> Executor<'p> {
         let Some(spec) = self.plan.nodes.get(node) else {
             return Ok(());
         };
-        let needed = outputs_read(self.plan);
         for (name, uri) in &spec.outputs {
-            if !needed.contains(&(spec.name.clone(), name.clone())) {
+            if !self.needed.contains(&(spec.name.clone(), name.clone())) {
                 continue;
             }
             let path =

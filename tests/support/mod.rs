@@ -169,3 +169,17 @@ pub fn without_spans(text: &str) -> Option<String> {
     out.push_str(rest);
     Some(out)
 }
+
+/// The file system of the machine, for tests that compile files on disk (the library reads
+/// only through `FileSystem`).
+pub struct Disk;
+
+impl rwfc::load::FileSystem for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+}
